@@ -1,0 +1,59 @@
+"""What both clients' constructors do, written once: arguments in, a :class:`Pipeline` out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+from .config import DEFAULT_BASE_URL, ClientConfig, Secret
+from .http import Timeout
+from .pipeline import Pipeline
+from .plugins import ApiKeyAuth, LoggingPlugin, RetryPolicy, create_plugin_manager
+
+__all__ = ["build_pipeline"]
+
+
+def build_pipeline(
+    *,
+    api_key: str | Secret,
+    org: str,
+    base_url: str = DEFAULT_BASE_URL,
+    timeout: Timeout | float | None = 120.0,
+    max_retries: int = 2,
+    default_headers: Mapping[str, str] | None = None,
+    auth_scheme: Literal["x-api-key", "bearer"] = "x-api-key",
+    plugins: Iterable[object] = (),
+    disable_plugins: Iterable[str] = (),
+    load_entrypoints: bool = True,
+    log_headers: bool = False,
+    transport: str,
+    transport_version: str,
+    is_async: bool,
+) -> Pipeline:
+    """Validate the arguments and register the built-in plugins for a new client."""
+    secret = api_key if isinstance(api_key, Secret) else Secret(api_key or "")
+    if max_retries < 0:
+        raise ValueError("max_retries must be >= 0")
+    config = ClientConfig(
+        api_key=secret,
+        org=org,
+        base_url=base_url,
+        timeout=Timeout.of(timeout),
+        max_retries=max_retries,
+        default_headers=dict(default_headers or {}),
+    )
+    builtins: dict[str, object] = {
+        "auth": ApiKeyAuth(secret, scheme=auth_scheme),
+        "retry": RetryPolicy(),
+        "logging": LoggingPlugin(log_headers=log_headers),
+    }
+    manager = create_plugin_manager(
+        builtins=builtins,
+        plugins=plugins,
+        disable_plugins=disable_plugins,
+        load_entrypoints=load_entrypoints,
+    )
+    return Pipeline(
+        config, manager, transport=transport, transport_version=transport_version,
+        is_async=is_async,
+    )

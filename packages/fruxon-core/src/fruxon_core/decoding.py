@@ -1,0 +1,145 @@
+"""Turn response bodies into models without ever crashing on a server's surprise.
+
+The fast path is one ``msgspec.json.decode`` with lax coercion (``"3"`` -> 3).
+When that rejects the payload (a ``null`` where an object or number was
+expected, a non-string tag in a list, ...) the slow path walks the decoded JSON
+against the model's type and drops every value of the wrong kind, so the field
+falls back to its documented default. Unknown fields are always ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any, TypeVar
+
+import msgspec
+import msgspec.inspect as mi
+
+from .exceptions import FruxonAPIError
+
+__all__ = ["UnexpectedResponse", "decode_json", "decode_model", "decode_object", "lenient_convert"]
+
+T = TypeVar("T")
+
+_DROP = object()
+
+
+def UnexpectedResponse(detail: str) -> FruxonAPIError:
+    """The error for a 2xx answer whose body is not what the operation returns."""
+    return FruxonAPIError(200, "Unexpected response", detail)
+
+
+def decode_json(body: bytes, *, what: str = "response") -> Any:
+    """Parse JSON, turning a syntax error into an ``Unexpected response`` API error."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise UnexpectedResponse(f"The {what} body is not valid JSON: {exc}") from None
+
+
+def decode_object(body: bytes, *, what: str = "response") -> dict[str, Any]:
+    """Parse a JSON object (raw-dict operations such as traces and tool tests)."""
+    value = decode_json(body, what=what)
+    if not isinstance(value, dict):
+        raise UnexpectedResponse(
+            f"Expected a JSON object as the {what}, got {type(value).__name__}."
+        )
+    return value
+
+
+def decode_model(model: type[T], body: bytes, *, what: str = "response") -> T:
+    """Decode ``body`` into ``model`` (a msgspec Struct), leniently."""
+    try:
+        return msgspec.json.decode(body, type=model, strict=False)
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise UnexpectedResponse(f"The {what} body is not valid JSON: {exc}") from None
+    value = decode_json(body, what=what)
+    if not isinstance(value, dict):
+        raise UnexpectedResponse(
+            f"Expected a JSON object as the {what}, got {type(value).__name__}."
+        )
+    return lenient_convert(model, value)
+
+
+def lenient_convert(model: type[T], value: Any) -> T:
+    """Convert already-decoded JSON into ``model``, replacing ill-typed values by defaults."""
+    try:
+        return msgspec.convert(value, type=model, strict=False)
+    except msgspec.ValidationError:
+        info = _type_info(model)  # type: ignore[arg-type]
+        cleaned = _clean(info, value)
+        return msgspec.convert({} if cleaned is _DROP else cleaned, type=model, strict=False)
+
+
+@cache
+def _type_info(model: Any) -> mi.Type:  # model: a hashable type object
+    return mi.type_info(model)
+
+
+def _clean(info: mi.Type, value: Any) -> Any:
+    if isinstance(info, mi.UnionType):
+        if value is None and any(isinstance(t, mi.NoneType) for t in info.types):
+            return None
+        for option in info.types:
+            if not isinstance(option, mi.NoneType):
+                cleaned = _clean(option, value)
+                if cleaned is not _DROP:
+                    return cleaned
+        return _DROP
+    if isinstance(info, mi.StructType):
+        return _clean_struct(info, value)
+    if isinstance(info, mi.ListType):
+        if not isinstance(value, list):
+            return _DROP
+        items = (_clean(info.item_type, item) for item in value)
+        return [item for item in items if item is not _DROP]
+    if isinstance(info, mi.DictType):
+        return value if isinstance(value, dict) else _DROP
+    return _clean_scalar(info, value)
+
+
+def _clean_struct(info: mi.StructType, value: Any) -> Any:
+    if not isinstance(value, dict):
+        return _DROP
+    cleaned = dict(value)
+    for field in info.fields:
+        if field.encode_name in cleaned:
+            result = _clean(field.type, cleaned[field.encode_name])
+            if result is _DROP:
+                del cleaned[field.encode_name]
+            else:
+                cleaned[field.encode_name] = result
+    return cleaned
+
+
+def _clean_scalar(info: mi.Type, value: Any) -> Any:
+    if isinstance(info, mi.AnyType):
+        return value
+    if isinstance(info, mi.BoolType):
+        return value if isinstance(value, bool) else _DROP
+    if isinstance(info, mi.StrType):
+        return value if isinstance(value, str) else _DROP
+    if isinstance(info, (mi.IntType, mi.FloatType)):
+        number = _as_number(value)
+        if number is None:
+            return _DROP
+        return int(number) if isinstance(info, mi.IntType) else float(number)
+    return value
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None

@@ -1,0 +1,259 @@
+"""The operation catalogue: one declarative entry per API operation.
+
+An :class:`Endpoint` says how an operation looks on the wire (method, path
+template with its ``:verb`` suffix, query names, whether it streams, whether a
+retry is always safe) and how its success body decodes. :mod:`.operations`
+turns a method call into a :class:`Call` against one of these entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import msgspec
+
+from .decoding import (
+    UnexpectedResponse,
+    decode_json,
+    decode_model,
+    decode_object,
+    lenient_convert,
+)
+from .models import (
+    Agent,
+    AgentParameters,
+    ExecutionRecord,
+    ExecutionResult,
+    Integration,
+    ListPage,
+    Tool,
+)
+
+__all__ = ["ENDPOINTS", "Endpoint", "quote_segment", "render_path"]
+
+T = TypeVar("T")
+
+
+def quote_segment(value: str) -> str:
+    """Percent-encode one path segment; ``/``, ``?``, ``#`` and spaces never change the route."""
+    return quote(value, safe="")
+
+
+def render_path(template: str, params: Mapping[str, str | int]) -> str:
+    """Fill ``{name}`` placeholders with encoded segments; empty ids raise ``ValueError``."""
+    values: dict[str, str] = {}
+    for name, value in params.items():
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        values[name] = quote_segment(text)
+    return template.format(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint(Generic[T]):
+    """How one operation looks on the wire."""
+
+    name: str
+    method: str
+    path: str
+    """Template relative to ``/v1/tenants/{org}``, e.g. ``/agents/{agent}:execute``."""
+    decode: Callable[[bytes], T]
+    streaming: bool = False
+    idempotent: bool = True
+    """Safe to repeat after the server may have seen it (GET/PUT/DELETE)."""
+    query: Mapping[str, str] = field(default_factory=dict)
+    """Python keyword -> wire query key, for the filters the operation takes."""
+    paged: bool = False
+
+    @property
+    def sends_idempotency_key(self) -> bool:
+        """Non-idempotent POSTs carry an ``Idempotency-Key`` reused across retries."""
+        return self.method == "POST" and not self.idempotent
+
+
+def _model(model: type[T]) -> Callable[[bytes], T]:
+    def decode(body: bytes) -> T:
+        return decode_model(model, body)
+
+    return decode
+
+
+def _page(item: type[T], *, skip_deleted: bool = False) -> Callable[[bytes], ListPage[T]]:
+    """Decode a ListPage, also accepting a bare JSON array as one complete page."""
+
+    def decode(body: bytes) -> ListPage[T]:
+        stripped = body.lstrip()
+        if stripped.startswith(b"["):
+            # Same cleaning as the envelope: items that are not objects are dropped.
+            raw_items = decode_json(stripped)
+            page: ListPage[T] = lenient_convert(ListPage[item], {"items": raw_items})  # type: ignore[valid-type]
+        else:
+            page = decode_model(ListPage[item], body)  # type: ignore[valid-type]
+            if not page.items and not _has_item_list(body):
+                raise UnexpectedResponse("Expected a list payload, got a different shape.")
+        if skip_deleted:
+            kept = [x for x in page.items if not getattr(x, "deleted_at", None)]
+            page = msgspec.structs.replace(page, items=kept)
+        return page
+
+    return decode
+
+
+def _has_item_list(body: bytes) -> bool:
+    value = decode_json(body)
+    return isinstance(value, dict) and isinstance(value.get("items"), list)
+
+
+def _parameter_names(body: bytes) -> list[str]:
+    return [name for name in decode_model(AgentParameters, body).parameters if name]
+
+
+def _raw(body: bytes) -> dict[str, Any]:
+    return decode_object(body)
+
+
+def _nothing(body: bytes) -> None:
+    return None
+
+
+_EXECUTION_RESULT = _model(ExecutionResult)
+
+# The stream endpoints decode nothing as a whole body: the SSE decoder does the work.
+EXECUTE = Endpoint(
+    "execute", "POST", "/agents/{agent}:execute", _EXECUTION_RESULT, idempotent=False
+)
+EXECUTE_REVISION = Endpoint(
+    "execute_revision",
+    "POST",
+    "/agents/{agent}/revisions/{revision}:execute",
+    _EXECUTION_RESULT,
+    idempotent=False,
+)
+STREAM = Endpoint(
+    "stream", "POST", "/agents/{agent}:stream", _nothing, streaming=True, idempotent=False
+)
+STREAM_REVISION = Endpoint(
+    "stream_revision",
+    "POST",
+    "/agents/{agent}/revisions/{revision}:stream",
+    _nothing,
+    streaming=True,
+    idempotent=False,
+)
+TEST = Endpoint("test", "POST", "/agents/{agent}:test", _EXECUTION_RESULT, idempotent=False)
+STREAM_TEST = Endpoint(
+    "stream_test", "POST", "/agents/{agent}:streamTest", _nothing, streaming=True, idempotent=False
+)
+LIST_AGENTS = Endpoint(
+    "list_agents",
+    "GET",
+    "/agents",
+    _page(Agent, skip_deleted=True),
+    query={"query": "query", "tags": "tags"},
+    paged=True,
+)
+GET_AGENT = Endpoint("get_agent", "GET", "/agents/{agent}", _model(Agent))
+GET_AGENT_PARAMETERS = Endpoint(
+    "get_agent_parameters",
+    "GET",
+    "/agents/{agent}/revisions/{revision}/parameters",
+    _parameter_names,
+)
+LIST_INTEGRATIONS = Endpoint(
+    "list_integrations",
+    "GET",
+    "/integrations",
+    _page(Integration),
+    query={
+        "search": "search",
+        "types": "types",
+        "tags": "tags",
+        "has_configs": "has_configs",
+        "has_triggers": "has_triggers",
+        "has_channels": "has_channels",
+    },
+    paged=True,
+)
+GET_INTEGRATION = Endpoint(
+    "get_integration", "GET", "/integrations/{integration}", _model(Integration)
+)
+CREATE_INTEGRATION = Endpoint(
+    "create_integration", "POST", "/integrations", _model(Integration), idempotent=False
+)
+UPDATE_INTEGRATION = Endpoint(
+    "update_integration", "PUT", "/integrations/{integration}", _model(Integration)
+)
+VERIFY_INTEGRATION = Endpoint(
+    "verify_integration",
+    "POST",
+    "/integrations/{integration}:verifyConfig",
+    _raw,
+    idempotent=False,
+)
+LIST_TOOLS = Endpoint(
+    "list_tools",
+    "GET",
+    "/integrations/{integration}/tools",
+    _page(Tool),
+    query={"types": "types", "search": "search"},
+    paged=True,
+)
+GET_TOOL = Endpoint("get_tool", "GET", "/integrations/{integration}/tools/{tool}", _model(Tool))
+CREATE_TOOL = Endpoint(
+    "create_tool", "POST", "/integrations/{integration}/tools", _model(Tool), idempotent=False
+)
+UPDATE_TOOL = Endpoint(
+    "update_tool", "PUT", "/integrations/{integration}/tools/{tool}", _model(Tool)
+)
+UPDATE_PYTHON_TOOL = Endpoint(
+    "update_python_tool", "PUT", "/integrations/{integration}/tools/{tool}:python", _model(Tool)
+)
+DELETE_TOOL = Endpoint(
+    "delete_tool", "DELETE", "/integrations/{integration}/tools/{tool}", _nothing
+)
+TEST_TOOL = Endpoint(
+    "test_tool", "POST", "/integrations/{integration}/tools:test", _raw, idempotent=False
+)
+GET_EXECUTION_RECORD = Endpoint(
+    "get_execution_record",
+    "GET",
+    "/agents/{agent}/executionRecords/{record_id}",
+    _model(ExecutionRecord),
+)
+GET_EXECUTION_TRACE = Endpoint(
+    "get_execution_trace", "GET", "/agents/{agent}/executionRecords/{record_id}/trace", _raw
+)
+
+#: Every operation by name.
+ENDPOINTS: Mapping[str, Endpoint[Any]] = {
+    e.name: e
+    for e in (
+        EXECUTE,
+        EXECUTE_REVISION,
+        STREAM,
+        STREAM_REVISION,
+        TEST,
+        STREAM_TEST,
+        LIST_AGENTS,
+        GET_AGENT,
+        GET_AGENT_PARAMETERS,
+        LIST_INTEGRATIONS,
+        GET_INTEGRATION,
+        CREATE_INTEGRATION,
+        UPDATE_INTEGRATION,
+        VERIFY_INTEGRATION,
+        LIST_TOOLS,
+        GET_TOOL,
+        CREATE_TOOL,
+        UPDATE_TOOL,
+        UPDATE_PYTHON_TOOL,
+        DELETE_TOOL,
+        TEST_TOOL,
+        GET_EXECUTION_RECORD,
+        GET_EXECUTION_TRACE,
+    )
+}

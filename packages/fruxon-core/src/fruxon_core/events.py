@@ -1,0 +1,249 @@
+"""Stream events: what ``client.stream(...)`` yields, typed payloads, and result recovery.
+
+:class:`StreamEvent` keeps the seed's shape (``event.event``, ``event.data``
+as a dict) so existing code works; :attr:`StreamEvent.payload` gives the same
+data as a typed struct for code that wants attribute access and a type checker.
+Unknown event names are passed through untouched, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from .decoding import lenient_convert
+from .exceptions import FruxonStreamError
+from .models import ExecutionResult, ExecutionTrace, Model
+from .sse import ServerSentEvent
+
+__all__ = [
+    "TERMINAL_EVENTS",
+    "Done",
+    "EventPayload",
+    "ResultCollector",
+    "StatusChange",
+    "StepTrace",
+    "StreamErrorPayload",
+    "StreamEvent",
+    "TextChunk",
+    "ToolCall",
+    "ToolResult",
+    "Usage",
+    "decode_event_data",
+    "decode_stream_event",
+    "encode_sse",
+    "stream_error",
+]
+
+TERMINAL_EVENTS = frozenset({"done", "error"})
+
+
+class TextChunk(Model, frozen=True):
+    """``text``: a model text delta; concatenate chunks in arrival order."""
+
+    chunk: str = ""
+
+
+class ToolCall(Model, frozen=True):
+    """``tool_call``: a tool was dispatched; ``id`` pairs it with its ``tool_result``."""
+
+    id: str = ""
+    tool_trace: dict[str, Any] = msgspec.field(default_factory=dict)
+    arguments: Any = None
+    start_time: int = 0
+
+    @property
+    def name(self) -> str:
+        tool = self.tool_trace.get("tool")
+        name = tool.get("name") if isinstance(tool, dict) else None
+        return name if isinstance(name, str) else str(self.tool_trace.get("displayName") or "")
+
+
+class ToolResult(Model, frozen=True):
+    """``tool_result``: the tool with the same ``id`` finished."""
+
+    id: str = ""
+    status: str = ""
+    result: Any = None
+    end_time: int = 0
+    duration_ms: int | None = None
+
+
+class Usage(Model, frozen=True):
+    """``usage``: token accounting, near the end of a run."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    thinking_tokens: int = 0
+    web_search_calls: int = 0
+
+
+class StatusChange(Model, frozen=True):
+    """``status``: a backend state change, e.g. pausing for approval."""
+
+    status: str = ""
+
+
+class StepTrace(Model, frozen=True):
+    """``step_trace``: a run step started or finished (negative durations mean unknown)."""
+
+    id: str = ""
+    display_name: str = ""
+    type: str = ""
+    status: str = ""
+    duration: int = 0
+    error: str = ""
+    steps: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+class StreamErrorPayload(Model, frozen=True):
+    """``error``: the run failed; terminal."""
+
+    message: str = ""
+    code: str | None = None
+
+
+class Done(Model, frozen=True):
+    """``done``: the run finished (or paused for a human); terminal."""
+
+    execution_record_id: str = ""
+    session_id: str | None = None
+    trace: ExecutionTrace = msgspec.field(default_factory=ExecutionTrace)
+    status: str | None = None
+    human_approval_request_id: str | None = None
+    response: str | None = None
+    links: list[dict[str, Any]] | None = None
+
+
+EventPayload = (
+    TextChunk | ToolCall | ToolResult | Usage | StatusChange | StepTrace | StreamErrorPayload | Done
+)
+
+_PAYLOAD_TYPES: dict[str, type[Any]] = {
+    "text": TextChunk,
+    "tool_call": ToolCall,
+    "tool_result": ToolResult,
+    "usage": Usage,
+    "status": StatusChange,
+    "step_trace": StepTrace,
+    "error": StreamErrorPayload,
+    "done": Done,
+}
+
+
+class StreamEvent(msgspec.Struct, frozen=True):
+    """One event of an execution stream: ``event`` is the name, ``data`` the JSON object."""
+
+    event: str
+    data: dict[str, Any]
+    id: str | None = None
+
+    @property
+    def payload(self) -> EventPayload | None:
+        """The data as a typed struct, or ``None`` for an event name the SDK does not know."""
+        payload_type = _PAYLOAD_TYPES.get(self.event)
+        if payload_type is None:
+            return None
+        result: EventPayload = lenient_convert(payload_type, self.data)
+        return result
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.event in TERMINAL_EVENTS
+
+
+_decode_any = msgspec.json.Decoder()
+
+
+def decode_event_data(data: str) -> dict[str, Any]:
+    """Spec compatibility: an object is kept, other JSON becomes ``{"value": …}``,
+    invalid JSON ``{"_raw": text}``."""
+    if not data:
+        return {}
+    try:
+        value = _decode_any.decode(data)
+    except msgspec.DecodeError:
+        return {"_raw": data}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def decode_stream_event(sse: ServerSentEvent) -> StreamEvent:
+    """Turn one decoded SSE frame into a :class:`StreamEvent`."""
+    return StreamEvent(sse.event, decode_event_data(sse.data), sse.id)
+
+
+def stream_error(event: StreamEvent) -> FruxonStreamError:
+    """The exception an ``error`` event raises after it has been yielded."""
+    message = event.data.get("message")
+    code = event.data.get("code")
+    return FruxonStreamError(
+        message if isinstance(message, str) and message else "the stream reported an error",
+        code if isinstance(code, str) else None,
+    )
+
+
+_json_encoder = msgspec.json.Encoder()
+
+
+def encode_sse(event: StreamEvent) -> bytes:
+    """Serialise an event back into SSE bytes, e.g. to relay a stream to a browser."""
+    head = b"event: " + event.event.encode() + b"\n"
+    if event.id is not None:
+        head += b"id: " + event.id.encode() + b"\n"
+    return head + b"data: " + _json_encoder.encode(event.data) + b"\n\n"
+
+
+class ResultCollector:
+    """Rebuilds the :class:`ExecutionResult` of a streamed run (spec §5.7)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[str] = []
+        self._usage: Usage | None = None
+        self.done: Done | None = None
+
+    def add(self, event: StreamEvent) -> None:
+        if event.event == "text":
+            chunk = event.data.get("chunk")
+            if isinstance(chunk, str):
+                self._chunks.append(chunk)
+        elif event.event == "usage":
+            self._usage = lenient_convert(Usage, event.data)
+        elif event.event == "done":
+            self.done = lenient_convert(Done, event.data)
+
+    def extend(self, events: Iterable[StreamEvent]) -> None:
+        for event in events:
+            self.add(event)
+
+    @property
+    def text(self) -> str:
+        """All text received so far."""
+        return "".join(self._chunks)
+
+    def result(self) -> ExecutionResult:
+        """The result; only complete once a ``done`` event was added."""
+        done = self.done or Done()
+        trace = done.trace
+        usage = self._usage
+        if usage is not None:
+            trace = msgspec.structs.replace(
+                trace,
+                input_tokens=trace.input_tokens or usage.input_tokens,
+                output_tokens=trace.output_tokens or usage.output_tokens,
+                cached_tokens=trace.cached_tokens or usage.cached_tokens,
+                cache_write_tokens=trace.cache_write_tokens or usage.cache_write_tokens,
+                web_search_calls=trace.web_search_calls or usage.web_search_calls,
+            )
+        return ExecutionResult(
+            response=done.response if done.response is not None else self.text,
+            trace=trace,
+            session_id=done.session_id,
+            links=list(done.links or []),
+            execution_record_id=done.execution_record_id,
+            status=done.status or ("COMPLETED" if self.done is not None else None),
+            human_approval_request_id=done.human_approval_request_id,
+        )

@@ -1,0 +1,257 @@
+"""The exception tree every Fruxon client raises.
+
+::
+
+    FruxonError
+    ├── FruxonConnectionError          network trouble: nothing usable came back
+    │   └── FruxonTimeoutError         connect, read, stream-idle or deadline timeout
+    └── FruxonAPIError                 the server answered with an error (or a bad shape)
+        ├── ValidationError            400, 422
+        ├── AuthenticationError        401
+        ├── ForbiddenError             403
+        │   └── InsufficientScopeError 403 with ``error: insufficient_scope``
+        ├── NotFoundError              404
+        ├── ConflictError              409
+        ├── RateLimitError             429 (``retry_after`` in seconds)
+        ├── ServerError                5xx
+        └── FruxonStreamError          an ``error`` event ended a stream
+
+Messages follow the official SDK (``"404 Not Found: Agent x not found"``) so
+code that matches on them keeps working; the API key is never part of one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "AuthenticationError",
+    "ConflictError",
+    "ForbiddenError",
+    "FruxonAPIError",
+    "FruxonConnectionError",
+    "FruxonError",
+    "FruxonStreamError",
+    "FruxonTimeoutError",
+    "InsufficientScopeError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "ValidationError",
+    "error_from_response",
+    "parse_retry_after",
+]
+
+
+class FruxonError(Exception):
+    """Root of every exception the SDK raises."""
+
+    #: How many retries were spent before this error was raised (set by the client).
+    retries: int = 0
+
+
+class FruxonConnectionError(FruxonError):
+    """The API could not be reached, or the connection broke before a full answer.
+
+    ``request_sent`` tells whether the request may have reached the server: a
+    refused connection or a DNS failure did not send it (safe to retry any
+    call), a reset after sending might have run the agent (not safe for
+    ``execute``).
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_sent = request_sent
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, request_sent={self.request_sent})"
+
+
+class FruxonTimeoutError(FruxonConnectionError):
+    """A connect, read, stream-idle or overall deadline timeout expired."""
+
+
+class FruxonAPIError(FruxonError):
+    """The server answered with an error status (or a 2xx body of the wrong shape)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        error_code: str | None = None,
+        errors: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        problem: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {title}: {detail}")
+        self.status = status
+        self.status_code = status
+        self.title = title
+        self.detail = detail
+        self.error_code = error_code
+        self.errors = dict(errors or {})
+        self.request_id = request_id
+        self.headers = dict(headers or {})
+        self.problem = dict(problem or {})
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status}, title={self.title!r}, "
+            f"detail={self.detail!r}, error_code={self.error_code!r}, "
+            f"request_id={self.request_id!r})"
+        )
+
+
+class ValidationError(FruxonAPIError):
+    """The request was malformed or a required parameter was missing (400, 422)."""
+
+
+class AuthenticationError(FruxonAPIError):
+    """The API key was missing or rejected (401)."""
+
+
+class ForbiddenError(FruxonAPIError):
+    """The key is valid but may not do this (403)."""
+
+
+class InsufficientScopeError(ForbiddenError):
+    """403 naming the scope that was required and the scopes the key has."""
+
+    def __init__(
+        self, *args: Any, required: str = "", granted: list[str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.required = required
+        self.granted = list(granted or [])
+
+
+class NotFoundError(FruxonAPIError):
+    """The agent, integration, tool, record or organization does not exist (404)."""
+
+
+class ConflictError(FruxonAPIError):
+    """The request conflicts with the current state, e.g. a duplicate id (409)."""
+
+
+class RateLimitError(FruxonAPIError):
+    """Too many requests (429). ``retry_after`` is the server's wait hint in seconds."""
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(FruxonAPIError):
+    """The server failed (5xx)."""
+
+
+class FruxonStreamError(FruxonAPIError):
+    """A stream ended with an ``error`` event; ``message`` and ``code`` come from it."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(200, "Stream error", message, error_code=code)
+        self.message = message
+        self.code = code
+
+
+_STATUS_CLASSES: dict[int, type[FruxonAPIError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-correlation-id")
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    # Imported here: email.utils pulls in socket, and core must not load it at import.
+    import email.utils
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _render_errors(errors: Mapping[str, Any]) -> str:
+    """ASP.NET ``{field: [msg, ...]}`` maps as ``field: msg; other: msg``."""
+    lines: list[str] = []
+    for field, messages in errors.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            lines.append(f"{message}" if field in ("", "$") else f"{field}: {message}")
+    return "; ".join(lines)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def error_from_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, reason: str = ""
+) -> FruxonAPIError:
+    """Build the exception for an error response, problem+json or not.
+
+    ``headers`` must have lower-case names (as :class:`fruxon_core.http.Response` does).
+    """
+    try:
+        problem = msgspec.json.decode(body) if body else None
+    except msgspec.DecodeError:
+        problem = None
+    if not isinstance(problem, dict):
+        text = body.decode("utf-8", "replace").strip()[:500]
+        problem = {"title": reason or "Error", "detail": text or reason or f"HTTP {status}"}
+    title = _text(problem.get("title")) or _text(problem.get("message")) or reason or "Error"
+    detail = _text(problem.get("detail")) or _text(problem.get("details"))
+    errors = problem.get("errors")
+    errors = errors if isinstance(errors, dict) else {}
+    if errors:
+        rendered = _render_errors(errors)
+        detail = f"{detail}; {rendered}" if detail else rendered
+    request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+    code = problem.get("code")
+    kwargs: dict[str, Any] = {
+        "error_code": code if isinstance(code, str) else None,
+        "errors": errors,
+        "request_id": request_id,
+        "headers": headers,
+        "problem": problem,
+    }
+    if status == 403 and problem.get("error") == "insufficient_scope":
+        granted = problem.get("granted")
+        return InsufficientScopeError(
+            status,
+            title,
+            detail,
+            required=_text(problem.get("required")),
+            granted=[g for g in granted if isinstance(g, str)] if isinstance(granted, list) else [],
+            **kwargs,
+        )
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        return RateLimitError(status, title, detail, retry_after=retry_after, **kwargs)
+    cls = ServerError if status >= 500 else _STATUS_CLASSES.get(status, FruxonAPIError)
+    return cls(status, title, detail, **kwargs)

@@ -1,0 +1,100 @@
+"""Requests and responses as plain values, so transports only move bytes.
+
+A transport receives a :class:`Request` (method, URL, headers, body bytes,
+timeouts) and hands back a :class:`Response` (status, lower-cased headers, body
+bytes). Nothing here knows about sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from .redaction import redact_headers
+
+__all__ = ["Request", "Response", "Timeout"]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """Timeouts in seconds; ``None`` disables one.
+
+    ``connect`` bounds opening the connection, ``read`` each wait for response
+    bytes, ``stream_idle`` the gap between two dispatched stream events
+    (keep-alive comments do not reset it) and ``total`` all attempts of a call
+    together, retries and their waits included.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 120.0
+    stream_idle: float | None = 120.0
+    total: float | None = None
+
+    @classmethod
+    def of(cls, value: Timeout | float | None) -> Timeout:
+        """Accept the seed's single ``timeout=`` number as the simple form."""
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(connect=None, read=None, stream_idle=None, total=None)
+        seconds = float(value)
+        return cls(connect=min(seconds, 10.0), read=seconds, stream_idle=seconds, total=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request, ready to send; treat ``headers`` as read-only."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+    stream: bool = False
+    timeout: Timeout = field(default_factory=Timeout)
+    operation: str = ""
+    """Name of the API operation, e.g. ``"execute"`` (for hooks and logs)."""
+    path: str = ""
+    """The URL path without host or query, safe to log."""
+
+    def with_headers(self, headers: Mapping[str, str]) -> Request:
+        """A copy with ``headers`` set (replacing same-named ones, case-insensitively)."""
+        if not headers:
+            return self
+        lowered = {name.lower() for name in headers}
+        merged = {k: v for k, v in self.headers.items() if k.lower() not in lowered}
+        merged.update(headers)
+        return replace(self, headers=merged)
+
+    def header(self, name: str) -> str | None:
+        """The value of a header, looked up case-insensitively."""
+        name = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == name), None)
+
+    def __repr__(self) -> str:
+        return (
+            f"Request({self.method} {self.url}, headers={redact_headers(self.headers)}, "
+            f"body={len(self.body or b'')} bytes)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete HTTP response. Header names are lower-case."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    request: Request
+    reason: str = ""
+    elapsed: float = 0.0
+    """Seconds from sending the request to having the whole body."""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def __repr__(self) -> str:
+        return (
+            f"Response({self.status} {self.reason}, headers={redact_headers(self.headers)}, "
+            f"body={len(self.body)} bytes)"
+        )

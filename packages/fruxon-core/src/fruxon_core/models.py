@@ -1,0 +1,261 @@
+"""msgspec Structs for every request and response body of the Fruxon API.
+
+Wire names are camelCase, attributes snake_case (``rename="camel"``). Every
+field has the default the spec documents, so an absent field, an explicit
+``null`` or a value of the wrong type never breaks decoding (see
+:mod:`fruxon_core.decoding`), and fields a newer server adds are ignored.
+
+Bodies the SDK deliberately does not model (AgentTestRequest, integration and
+tool write bodies, traces) travel as plain dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+__all__ = [
+    "Agent",
+    "AgentParameters",
+    "ExecutionRecord",
+    "ExecutionRequest",
+    "ExecutionResult",
+    "ExecutionTrace",
+    "Integration",
+    "ListPage",
+    "ManagedBy",
+    "Model",
+    "ParameterMetadata",
+    "ProblemDetails",
+    "Tool",
+]
+
+T = TypeVar("T")
+
+TERMINAL_RECORD_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "REJECTED"})
+
+
+class Model(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """Base of every response model: camelCase on the wire, immutable, unknown fields ignored."""
+
+
+class ExecutionTrace(Model, frozen=True):
+    """Run summary of one execution: who ran, how long it took, what it cost."""
+
+    agent_id: str = ""
+    agent_revision: int = 0
+    duration: int = 0
+    """Execution time in milliseconds."""
+    input_cost: float = 0.0
+    output_cost: float = 0.0
+    total_cost: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    web_search_calls: int = 0
+    cached_cost: float = 0.0
+    cache_write_cost: float = 0.0
+    web_search_cost: float = 0.0
+    thinking_cost: float = 0.0
+    provider_reported_cost: float | None = None
+    """``None`` when the provider reported nothing (which is not the same as $0)."""
+    created_at: int = 0
+    start_time: int = 0
+    end_time: int = 0
+    parameters: dict[str, Any] = msgspec.field(default_factory=dict)
+    traces: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    """The step tree as raw StepTrace dicts (§3.3 of the spec)."""
+    result: dict[str, Any] | None = None
+
+
+class ExecutionResult(Model, frozen=True):
+    """What ``execute``, ``execute_revision`` and ``test`` return."""
+
+    response: str = ""
+    trace: ExecutionTrace = msgspec.field(default_factory=ExecutionTrace)
+    session_id: str | None = None
+    """Pass back as ``session_id=`` to continue the conversation; ``None`` if none."""
+    links: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    execution_record_id: str = ""
+    status: str | None = None
+    human_approval_request_id: str | None = None
+    retries: int = msgspec.field(default=0, name="fruxonSdkRetries")
+    """How many retries the SDK spent on this call (0 when the first attempt succeeded)."""
+
+    def __post_init__(self) -> None:
+        if not self.session_id:
+            msgspec.structs.force_setattr(self, "session_id", None)
+
+    @property
+    def waiting_for_human(self) -> bool:
+        """True when the run paused on a human-approval gate instead of finishing."""
+        return bool(self.human_approval_request_id) or _is_waiting_for_human(self.status)
+
+
+def _is_waiting_for_human(status: str | None) -> bool:
+    return (status or "").lower().replace("_", "") == "waitingforhuman"
+
+
+class ManagedBy(Model, frozen=True):
+    """Ownership of a managed or linked agent."""
+
+    ownership: str = ""
+    owner_kind: str | None = None
+    roles: list[str] = msgspec.field(default_factory=list)
+    owner_id: str | None = None
+    owner_display_name: str | None = None
+    owner_container_id: str | None = None
+    owner_container_display_name: str | None = None
+    linked_owner_count: int = 0
+
+
+class Agent(Model, frozen=True):
+    """An agent as listed and fetched; ``current_revision`` 0 means nothing is deployed."""
+
+    id: str = ""
+    display_name: str = ""
+    description: str = ""
+    enabled: bool = False
+    current_revision: int = 0
+    tags: list[str] = msgspec.field(default_factory=list)
+    network_id: str = ""
+    managed_by: ManagedBy | None = None
+    deleted_at: Any = None
+
+    def __post_init__(self) -> None:
+        if self.managed_by is not None and not self.managed_by.ownership:
+            msgspec.structs.force_setattr(self, "managed_by", None)
+
+
+class ParameterMetadata(Model, frozen=True):
+    """The schema of one entry-point parameter of an agent revision."""
+
+    name: str = ""
+    index: int = 0
+    type: str = ""
+    type_name: str = ""
+    display_name: str = ""
+    description: str = ""
+    required: bool = False
+    secret: bool = False
+    default_value: Any = None
+    options: list[Any] = msgspec.field(default_factory=list)
+    json_schema: Any = None
+
+
+class AgentParameters(Model, frozen=True):
+    """The envelope of ``…/revisions/{revision}/parameters``."""
+
+    parameters: list[str] = msgspec.field(default_factory=list)
+    metadata: list[ParameterMetadata] = msgspec.field(default_factory=list)
+
+
+class Integration(Model, frozen=True):
+    """A connection to an external service (secrets are stripped by the server)."""
+
+    id: str = ""
+    display_name: str = ""
+    description: str = ""
+    type: str = ""
+    tags: list[str] = msgspec.field(default_factory=list)
+    config_metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Tool(Model, frozen=True):
+    """A callable capability under an integration; ``(integration_id, id)`` is its key."""
+
+    id: str = ""
+    integration_id: str = ""
+    display_name: str = ""
+    description: str = ""
+    tool_type: str = ""
+    action_type: str = ""
+    result_type: str = ""
+    parameters: list[dict[str, Any]] = msgspec.field(
+        default_factory=list, name="parametersMetadata"
+    )
+    descriptor: dict[str, Any] = msgspec.field(default_factory=dict)
+    is_async: bool = False
+
+
+class ExecutionRecord(Model, frozen=True):
+    """A stored execution: status, timing, tokens and cost."""
+
+    id: str = ""
+    agent_id: str = ""
+    agent_revision: int = 0
+    status: str = ""
+    start_time: int = 0
+    end_time: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_cost: float = 0.0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    web_search_calls: int = 0
+    cached_cost: float = 0.0
+    cache_write_cost: float = 0.0
+    web_search_cost: float = 0.0
+    thinking_cost: float = 0.0
+    delivery_status: str = ""
+    subject: str | None = None
+    run_type: str = ""
+    environment_slug: str | None = None
+    network_id: str | None = None
+    trigger: dict[str, Any] | None = None
+    destinations: list[dict[str, Any]] | None = None
+    root_execution_id: str | None = None
+    parent_execution_record_id: str | None = None
+    automation_id: str | None = None
+    automation_governed: bool = False
+    relevance_outcome: str | None = None
+    relevance_reason: str | None = None
+    rejection_reason: str | None = None
+    rejection_detail: str | None = None
+    group_participant_id: str | None = None
+    was_addressed: bool | None = None
+    credits_charged: int | None = None
+    waiting_for: dict[str, Any] | None = None
+
+    @property
+    def duration_ms(self) -> int | None:
+        """Wall time of the run, or ``None`` while it is still running."""
+        return None if self.end_time is None else self.end_time - self.start_time
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the run has finished, failed, been cancelled or rejected."""
+        return self.status.upper() in TERMINAL_RECORD_STATUSES
+
+
+class ListPage(Model, Generic[T], frozen=True):
+    """One page of a list operation; an empty or missing token ends the list."""
+
+    items: list[T] = msgspec.field(default_factory=list)
+    next_page_token: str | None = None
+    total_count: int | None = None
+
+
+class ProblemDetails(Model, frozen=True):
+    """An RFC 7807 problem+json error body, with the extensions the API uses."""
+
+    type: str = ""
+    title: str = ""
+    status: int = 0
+    detail: str = ""
+    instance: str = ""
+    errors: dict[str, Any] = msgspec.field(default_factory=dict)
+    code: str | None = None
+
+
+class ExecutionRequest(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
+    """Body of execute/stream calls; fields left ``None`` are omitted, never sent as null."""
+
+    parameters: dict[str, Any] | None = None
+    attachments: list[Any] | None = None
+    chat_user: dict[str, Any] | None = None
+    session_id: str | None = None
+    environment_slug: str | None = None
+    mode: str | None = None

@@ -1,0 +1,304 @@
+"""The life of one call, without I/O: build each attempt, read its outcome, decide on retries.
+
+A transport drives a :class:`CallRunner` in a small loop::
+
+    runner = pipeline.runner(call)
+    while True:
+        request = runner.prepare()              # hooks add auth, signatures, ...
+        try:
+            return runner.finish(transport.send(request))
+        except FruxonError as error:
+            time.sleep(runner.retry_delay(error))  # re-raises when not retrying
+
+so every rule (status mapping, retry budget, deadline, hooks, idempotency
+keys) lives here once and the sync and async clients only differ in how they
+wait.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import uuid
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote_plus, urlsplit
+
+import msgspec
+import pluggy
+
+from .config import ClientConfig
+from .events import ResultCollector, StreamEvent, decode_stream_event, stream_error
+from .exceptions import FruxonConnectionError, FruxonError, FruxonTimeoutError, error_from_response
+from .http import Request, Response, Timeout
+from .models import ExecutionResult
+from .operations import Call
+from .sse import ServerSentEvent
+
+__all__ = ["CallContext", "CallRunner", "Pipeline", "RetryDecision", "StreamProgress"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDecision:
+    """A plugin's answer to "retry this attempt?"."""
+
+    retry: bool
+    delay: float = 0.0
+
+    @classmethod
+    def after(cls, seconds: float) -> RetryDecision:
+        return cls(True, max(0.0, seconds))
+
+    @classmethod
+    def give_up(cls) -> RetryDecision:
+        return cls(False)
+
+
+@dataclass
+class CallContext:
+    """What hooks know about the call in progress. ``state`` is scratch space for plugins."""
+
+    operation: str
+    idempotent: bool
+    streaming: bool
+    is_async: bool
+    transport: str
+    max_retries: int
+    deadline: float | None
+    """``time.monotonic()`` value after which no new attempt starts, or ``None``."""
+    idempotency_key: str | None = None
+    attempt: int = 1
+    started: float = field(default_factory=time.monotonic)
+    events_received: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def retries(self) -> int:
+        """Retries taken so far (``attempt - 1``)."""
+        return self.attempt - 1
+
+
+class Pipeline:
+    """A client's sans-I/O half: configuration plus its own plugin manager."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        plugin_manager: pluggy.PluginManager,
+        *,
+        transport: str,
+        transport_version: str,
+        is_async: bool,
+    ) -> None:
+        from .config import user_agent
+
+        self.config = config
+        self.plugin_manager = plugin_manager
+        self.transport = transport
+        self.is_async = is_async
+        self._user_agent = config.user_agent or user_agent(transport, transport_version)
+
+    def with_config(self, config: ClientConfig) -> Pipeline:
+        """The same plugins and transport identity with different settings."""
+        clone = object.__new__(Pipeline)
+        clone.__dict__.update(self.__dict__)
+        clone.config = config
+        return clone
+
+    def runner(self, call: Call[T]) -> CallRunner[T]:
+        return CallRunner(self, call)
+
+    def base_headers(self, call: Call[Any]) -> dict[str, str]:
+        headers = {
+            "User-Agent": self._user_agent,
+            "Accept": "text/event-stream" if call.endpoint.streaming else "application/json",
+        }
+        if call.body is not None:
+            headers["Content-Type"] = "application/json"
+        headers.update(self.config.default_headers)
+        return headers
+
+
+class CallRunner(Generic[T]):
+    """Drives the attempts of one call; see the module docstring for the loop."""
+
+    def __init__(self, pipeline: Pipeline, call: Call[T]) -> None:
+        config = pipeline.config
+        endpoint = call.endpoint
+        total = config.timeout.total
+        self.call = call
+        self.hook = pipeline.plugin_manager.hook
+        self.context = CallContext(
+            operation=endpoint.name,
+            idempotent=endpoint.idempotent,
+            streaming=endpoint.streaming,
+            is_async=pipeline.is_async,
+            transport=pipeline.transport,
+            max_retries=config.max_retries,
+            deadline=None if total is None else time.monotonic() + total,
+            idempotency_key=str(uuid.uuid4()) if endpoint.sends_idempotency_key else None,
+        )
+        headers = pipeline.base_headers(call)
+        if self.context.idempotency_key:
+            headers["Idempotency-Key"] = self.context.idempotency_key
+        query = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in call.query)
+        path = f"{config.api_prefix}{call.path}"
+        self._base = Request(
+            method=endpoint.method,
+            url=f"{path}?{query}" if query else path,
+            headers=headers,
+            body=call.body,
+            stream=endpoint.streaming,
+            timeout=config.timeout,
+            operation=endpoint.name,
+            path=urlsplit(path).path,
+        )
+
+    # -- building an attempt -------------------------------------------------------------
+
+    def prepare(self) -> Request:
+        """The request for the current attempt, after every ``fruxon_prepare_request`` hook."""
+        request = self._attempt_request()
+        for headers in self.hook.fruxon_prepare_request(request=request, context=self.context):
+            if inspect.isawaitable(headers):
+                _close_awaitable(headers)
+                raise TypeError(
+                    "a fruxon_prepare_request hook returned an awaitable; the sync client "
+                    "cannot await it -- use the async client or return headers directly"
+                )
+            request = request.with_headers(headers or {})
+        return request
+
+    async def prepare_async(self) -> Request:
+        """Like :meth:`prepare`, awaiting hook results that are awaitable."""
+        request = self._attempt_request()
+        for result in self.hook.fruxon_prepare_request(request=request, context=self.context):
+            headers = await result if inspect.isawaitable(result) else result
+            request = request.with_headers(headers or {})
+        return request
+
+    def _attempt_request(self) -> Request:
+        remaining = self.remaining()
+        if remaining is None:
+            return self._base
+        if remaining <= 0:
+            raise FruxonTimeoutError(
+                f"the call's total deadline of {self.context_timeout()}s expired",
+                request_sent=False,
+            )
+        timeout = self._base.timeout
+        clipped = Timeout(
+            connect=_clip(timeout.connect, remaining),
+            read=_clip(timeout.read, remaining),
+            stream_idle=timeout.stream_idle,
+            total=timeout.total,
+        )
+        return replace(self._base, timeout=clipped)
+
+    def remaining(self) -> float | None:
+        """Seconds left before the call's total deadline, or ``None`` without one."""
+        deadline = self.context.deadline
+        return None if deadline is None else deadline - time.monotonic()
+
+    def context_timeout(self) -> float | None:
+        return self._base.timeout.total
+
+    # -- reading an outcome --------------------------------------------------------------
+
+    def finish(self, response: Response) -> T:
+        """Map a complete response to the operation's result, or raise its error."""
+        self.check_status(response)
+        result = self.call.decode(response.body)
+        if self.context.retries and isinstance(result, ExecutionResult):
+            msgspec.structs.force_setattr(result, "retries", self.context.retries)
+        return result
+
+    def check_status(self, response: Response) -> None:
+        """Run the response hooks; raise the mapped API error for a non-2xx status."""
+        self.hook.fruxon_on_response(response=response, context=self.context)
+        if not response.ok:
+            raise error_from_response(
+                response.status, response.headers, response.body, reason=response.reason
+            )
+
+    def retry_delay(self, error: FruxonError) -> float:
+        """Seconds to wait before the next attempt; re-raises ``error`` when there is none."""
+        context = self.context
+        error.retries = context.retries
+        self.hook.fruxon_on_error(error=error, context=context)
+        decision = self.hook.fruxon_retry_decision(error=error, context=context)
+        if decision is None or not decision.retry or context.retries >= context.max_retries:
+            raise error
+        remaining = self.remaining()
+        if remaining is not None and decision.delay >= remaining:
+            raise error
+        self.hook.fruxon_on_retry(error=error, delay=decision.delay, context=context)
+        context.attempt += 1
+        return float(decision.delay)
+
+    def fail(self, error: FruxonError) -> FruxonError:
+        """Report an error that is never retried (e.g. a stream broken mid-way); returns it."""
+        error.retries = self.context.retries
+        self.hook.fruxon_on_error(error=error, context=self.context)
+        return error
+
+
+class StreamProgress:
+    """The per-stream state after the response head arrived: decode, observe, terminate."""
+
+    def __init__(self, runner: CallRunner[Any]) -> None:
+        self.runner = runner
+        self.collector = ResultCollector()
+        self.terminal: StreamEvent | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.terminal is not None
+
+    def accept(self, sse: ServerSentEvent) -> StreamEvent:
+        """Decode one frame, run the event hooks and remember terminal events."""
+        event = decode_stream_event(sse)
+        self.runner.context.events_received += 1
+        self.runner.hook.fruxon_on_stream_event(event=event, context=self.runner.context)
+        self.collector.add(event)
+        if event.event in ("done", "error"):
+            self.terminal = event
+        return event
+
+    def after_yield(self, event: StreamEvent) -> None:
+        """Called after the caller saw ``event``: an ``error`` event raises here."""
+        if event.event == "error":
+            raise self.runner.fail(stream_error(event))
+
+    def end_of_stream(self) -> None:
+        """EOF reached: raise unless a terminal event arrived."""
+        if self.terminal is None:
+            raise self.runner.fail(FruxonConnectionError("stream ended without a terminal event"))
+
+    def broken(self, error: FruxonConnectionError) -> FruxonError:
+        """The connection failed mid-stream: never replayed, always raised."""
+        return self.runner.fail(error)
+
+    def result(self) -> ExecutionResult:
+        result = self.collector.result()
+        if self.runner.context.retries:
+            msgspec.structs.force_setattr(result, "retries", self.runner.context.retries)
+        return result
+
+
+def _clip(value: float | None, remaining: float) -> float:
+    return remaining if value is None else min(value, remaining)
+
+
+def _close_awaitable(value: Awaitable[Any]) -> None:
+    close = getattr(value, "close", None)
+    if callable(close):
+        close()
+
+
+def headers_lower(headers: Mapping[str, str]) -> dict[str, str]:
+    """Lower-case header names, as :class:`Response` expects."""
+    return {k.lower(): v for k, v in headers.items()}
