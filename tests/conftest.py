@@ -1,0 +1,84 @@
+"""Fixtures shared by the whole suite.
+
+``client`` is the heart of "one suite, both transports": every conformance
+test takes it and runs once against ``FruxonClient`` (requests) and once
+against ``AsyncFruxonClient`` (aiohttp) seen through :class:`SyncFacade`, all
+over real sockets to the session's ``fruxon_emulator`` (from the emulator's
+pytest plugin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fruxon_emulator import EmulatorServer
+from fruxon_requests import FruxonClient
+
+from tests.facade import SyncFacade, event_loop_in_thread
+
+#: Every transport the conformance suite runs against.
+TRANSPORTS = ["requests"]
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """The name of the transport a test runs against."""
+    return str(request.param)
+
+
+@pytest.fixture
+def make_client(
+    transport: str, fruxon_emulator: EmulatorServer
+) -> Iterator[ClientFactory]:
+    """Build clients of the current transport pointed at the emulator; closes them after."""
+    made: list[Any] = []
+    loop_cm = event_loop_in_thread() if transport == "aiohttp" else None
+    loop = loop_cm.__enter__() if loop_cm is not None else None
+
+    def factory(**overrides: Any) -> Any:
+        options: dict[str, Any] = {
+            "api_key": fruxon_emulator.api_key,
+            "org": fruxon_emulator.org,
+            "base_url": fruxon_emulator.base_url,
+            "timeout": 10.0,
+            "load_entrypoints": False,
+        }
+        options.update(overrides)
+        if transport == "requests":
+            client: Any = FruxonClient(**options)
+        else:
+            from fruxon_aiohttp import AsyncFruxonClient
+
+            assert loop is not None
+            client = SyncFacade(loop.run(_construct(AsyncFruxonClient, options)), loop)
+        made.append(client)
+        return client
+
+    try:
+        yield factory
+    finally:
+        for client in made:
+            client.close()
+        if loop_cm is not None:
+            loop_cm.__exit__(None, None, None)
+
+
+async def _construct(cls: Any, options: dict[str, Any]) -> Any:
+    return cls(**options)
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> Any:
+    """A client of the current transport with default settings."""
+    return make_client()
+
+
+@pytest.fixture
+def emulator(fruxon_emulator: EmulatorServer) -> EmulatorServer:
+    """The shared emulator with its counters, sessions and fault state reset."""
+    fruxon_emulator.reset()
+    return fruxon_emulator
