@@ -71,7 +71,10 @@ def lenient_convert(model: type[T], value: Any) -> T:
     except msgspec.ValidationError:
         info = _type_info(model)  # type: ignore[arg-type]
         cleaned = _clean(info, value)
+    try:
         return msgspec.convert({} if cleaned is _DROP else cleaned, type=model, strict=False)
+    except msgspec.ValidationError as exc:
+        raise UnexpectedResponse(f"The response does not fit {model.__name__}: {exc}") from None
 
 
 @cache
