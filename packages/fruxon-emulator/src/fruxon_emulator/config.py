@@ -1,0 +1,211 @@
+"""The emulator's world: tenants with API keys, agents and seeded integrations.
+
+Loaded from TOML (format in the package README). The shipped
+`default_agents.toml` is read through importlib.resources so it works from a
+wheel, a zip or an editable checkout alike.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from .agents import AgentDefinition, parse_agent, parse_parameter
+from .config_fields import (
+    ConfigError,
+    read_bool,
+    read_int,
+    read_optional_str,
+    read_str,
+    read_str_list,
+    read_table,
+    read_table_list,
+)
+from .parameters import parameter_metadata
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ConfigError",
+    "EmulatorConfig",
+    "IntegrationSeed",
+    "TenantConfig",
+    "ToolSeed",
+    "config_from_mapping",
+    "default_config",
+    "default_config_text",
+    "load_config",
+    "parse_config",
+]
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+SEED_TIMESTAMP_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z: stable createdAt for seeds
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    id: str
+    display_name: str
+    api_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ToolSeed:
+    """A tool's wire resource plus the canned answer `tools:run` gives for it."""
+
+    resource: Mapping[str, Any]
+    sample_response: str | None = None
+
+
+@dataclass(frozen=True)
+class IntegrationSeed:
+    tenant: str
+    resource: Mapping[str, Any]
+    tools: tuple[ToolSeed, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    tenants: tuple[TenantConfig, ...]
+    agents: tuple[AgentDefinition, ...] = ()
+    integrations: tuple[IntegrationSeed, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    _keys: Mapping[str, TenantConfig] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.tenants:
+            raise ConfigError("the configuration needs at least one [tenants.<id>] table")
+        keys = {key: tenant for tenant in self.tenants for key in tenant.api_keys}
+        object.__setattr__(self, "_keys", keys)
+
+    def tenant(self, tenant_id: str) -> TenantConfig | None:
+        return next((t for t in self.tenants if t.id == tenant_id), None)
+
+    def tenant_for_key(self, api_key: str) -> TenantConfig | None:
+        return self._keys.get(api_key)
+
+    def agent(self, tenant_id: str, agent_id: str) -> AgentDefinition | None:
+        return next((a for a in self.agents if a.tenant == tenant_id and a.id == agent_id), None)
+
+    def agents_of(self, tenant_id: str) -> list[AgentDefinition]:
+        return [agent for agent in self.agents if agent.tenant == tenant_id]
+
+
+def _parse_tenants(data: Mapping[str, Any]) -> tuple[TenantConfig, ...]:
+    tenants = []
+    for tenant_id, table in read_table(data, "tenants", "config").items():
+        where = f"tenants.{tenant_id}"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        keys = read_str_list(table, "api_keys", where)
+        if not keys:
+            raise ConfigError(f"{where}.api_keys must list at least one key")
+        tenants.append(
+            TenantConfig(tenant_id, read_str(table, "display_name", where, tenant_id), keys)
+        )
+    return tuple(tenants)
+
+
+def _parse_tool(table: Mapping[str, Any], integration_id: str, where: str) -> ToolSeed:
+    tool_id = read_str(table, "id", where)
+    if not tool_id:
+        raise ConfigError(f"{where}.id must be a non-empty string")
+    parameters = [
+        parameter_metadata(parse_parameter(item, f"{where}.parameters[{i}]"), i)
+        for i, item in enumerate(read_table_list(table, "parameters", where))
+    ]
+    resource = {
+        "id": tool_id,
+        "integrationId": integration_id,
+        "displayName": read_str(table, "display_name", where, tool_id),
+        "description": read_str(table, "description", where),
+        "toolType": read_str(table, "tool_type", where, "API"),
+        "actionType": read_str(table, "action_type", where, "READ_ONLY"),
+        "resultType": read_str(table, "result_type", where, "STRING"),
+        "parametersMetadata": parameters,
+        "descriptor": dict(read_table(table, "descriptor", where)),
+        "isAsync": read_bool(table, "is_async", where, False),
+        "createdAt": SEED_TIMESTAMP_MS,
+        "modifiedAt": SEED_TIMESTAMP_MS,
+    }
+    return ToolSeed(resource, read_optional_str(table, "sample_response", where))
+
+
+def _parse_integration(
+    integration_id: str, table: Mapping[str, Any], tenant: str
+) -> IntegrationSeed:
+    where = f"integrations.{integration_id}"
+    resource = {
+        "id": integration_id,
+        "displayName": read_str(table, "display_name", where, integration_id),
+        "description": read_str(table, "description", where),
+        "type": read_str(table, "type", where, "CUSTOM"),
+        "tags": list(read_str_list(table, "tags", where)),
+        "configMetadata": dict(read_table(table, "config_metadata", where))
+        or {"parametersMetadata": [], "authMetadata": []},
+        "createdAt": SEED_TIMESTAMP_MS,
+        "modifiedAt": SEED_TIMESTAMP_MS,
+    }
+    tools = tuple(
+        _parse_tool(item, integration_id, f"{where}.tools[{index}]")
+        for index, item in enumerate(read_table_list(table, "tools", where))
+    )
+    return IntegrationSeed(read_str(table, "tenant", where, tenant), resource, tools)
+
+
+def _tables(data: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    items = []
+    for name, table in read_table(data, key, "config").items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{key}.{name} must be a table")
+        items.append((name, table))
+    return items
+
+
+def config_from_mapping(data: Mapping[str, Any]) -> EmulatorConfig:
+    """Build a config from already-parsed TOML (handy for tests: pass a dict)."""
+    tenants = _parse_tenants(data)
+    if not tenants:
+        raise ConfigError("the configuration needs at least one [tenants.<id>] table")
+    primary = tenants[0].id
+    agents = tuple(parse_agent(name, table, primary) for name, table in _tables(data, "agents"))
+    integrations = tuple(
+        _parse_integration(name, table, primary) for name, table in _tables(data, "integrations")
+    )
+    known = {tenant.id for tenant in tenants}
+    for used in [agent.tenant for agent in agents] + [seed.tenant for seed in integrations]:
+        if used not in known:
+            raise ConfigError(f"tenant {used!r} is used but not declared under [tenants]")
+    settings = read_table(data, "emulator", "config")
+    max_body = read_int(settings, "max_body_bytes", "emulator", DEFAULT_MAX_BODY_BYTES)
+    return EmulatorConfig(tenants, agents, integrations, max_body)
+
+
+def parse_config(text: str) -> EmulatorConfig:
+    """Parse TOML text into a config; raises ConfigError on any problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}") from exc
+    return config_from_mapping(data)
+
+
+def load_config(path: str | os.PathLike[str]) -> EmulatorConfig:
+    with open(path, encoding="utf-8") as handle:
+        return parse_config(handle.read())
+
+
+def default_config_text() -> str:
+    return resources.files("fruxon_emulator").joinpath("default_agents.toml").read_text("utf-8")
+
+
+def default_config() -> EmulatorConfig:
+    return parse_config(default_config_text())

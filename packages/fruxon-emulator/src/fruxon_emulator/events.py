@@ -1,0 +1,95 @@
+"""A run narrated as the spec's stream events (§5.4).
+
+Order: `status` IN_PROGRESS; per tool call a `tool_call`/`tool_result` pair
+sharing the step id, then that step's `step_trace`; the `text` chunks (paced);
+`step_trace` for the answer step and the FLOW_STEP frame; `usage`. The
+terminal `done` (or `error`) is produced separately because faults can
+replace it. A generator, so a 20,000-chunk run never sits in memory twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .scripts import AgentRun
+from .traces import answer_step, flow_step, tool_step
+
+__all__ = ["SseEvent", "done_event", "error_event", "run_events"]
+
+
+@dataclass(frozen=True)
+class SseEvent:
+    name: str
+    data: Mapping[str, Any]
+    delay_ms: int = 0
+
+
+def _tool_events(run: AgentRun) -> Iterator[SseEvent]:
+    for call in run.tool_calls:
+        script = call.script
+        yield SseEvent(
+            "tool_call",
+            {
+                "id": call.step_id,
+                "toolTrace": {
+                    "tool": {
+                        "name": script.tool,
+                        "integrationId": script.integration,
+                        "id": script.tool,
+                    },
+                    "displayName": script.display_name or script.tool,
+                    "toolType": script.tool_type,
+                    "parameters": call.arguments,
+                },
+                "arguments": call.arguments,
+                "startTime": call.start_ms,
+            },
+        )
+        yield SseEvent(
+            "tool_result",
+            {
+                "id": call.step_id,
+                "status": "succeeded",
+                "result": call.result,
+                "endTime": call.end_ms,
+            },
+        )
+        yield SseEvent("step_trace", tool_step(run, call))
+
+
+def run_events(run: AgentRun, pacing_ms: int) -> Iterator[SseEvent]:
+    """Every non-terminal event of the run, with `pacing_ms` between chunks."""
+    yield SseEvent("status", {"status": "IN_PROGRESS"})
+    yield from _tool_events(run)
+    for index, chunk in enumerate(run.chunks):
+        yield SseEvent("text", {"chunk": chunk}, pacing_ms if index else 0)
+    yield SseEvent("step_trace", answer_step(run))
+    yield SseEvent("step_trace", flow_step(run, with_children=False))
+    yield SseEvent(
+        "usage",
+        {
+            "inputTokens": run.input_tokens,
+            "outputTokens": run.output_tokens,
+            "cachedTokens": 0,
+            "cacheWriteTokens": 0,
+            "thinkingTokens": 0,
+            "webSearchCalls": 0,
+        },
+    )
+
+
+def done_event(run: AgentRun, trace: Mapping[str, Any]) -> SseEvent:
+    return SseEvent(
+        "done",
+        {
+            "executionRecordId": run.record_id,
+            "sessionId": run.input.session_id,
+            "trace": dict(trace),
+        },
+    )
+
+
+def error_event(message: str, code: str) -> SseEvent:
+    return SseEvent("error", {"message": message, "code": code})

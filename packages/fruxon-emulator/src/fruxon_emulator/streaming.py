@@ -1,0 +1,146 @@
+"""Writing SSE frames to the socket as they are produced, with stream faults.
+
+Each frame is its own `write()` (aiohttp hands it to the transport at once,
+TCP_NODELAY is on), so clients see real incremental delivery. Faults are
+applied between events: `drop_after`, `error_after`, `stall_after` (with
+`keepalive_ms` pings), `malformed_after`; `framing=close` and `final_blank=0`
+change the byte framing of the whole stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from .events import SseEvent, error_event
+from .faults import FaultPlan
+from .replies import encode_json
+from .stats import EmulatorStats
+
+__all__ = ["MALFORMED_FRAME", "PING_FRAME", "EventStream", "StreamOutcome", "encode_frame"]
+
+PING_FRAME = b": ping\n\n"
+MALFORMED_FRAME = b'event: text\ndata: {"chunk": \n\n'
+_FLUSH_WAIT_S = 2.0
+_YIELD_EVERY = 64  # events between voluntary yields to the event loop
+
+
+def encode_frame(name: str, data: Mapping[str, Any], *, final_blank: bool = True) -> bytes:
+    """`event: <name>\\ndata: <one-line JSON>\\n\\n` (the blank line optional)."""
+    frame = b"event: " + name.encode() + b"\ndata: " + encode_json(data) + b"\n"
+    return frame + b"\n" if final_blank else frame
+
+
+class StreamOutcome(enum.Enum):
+    COMPLETED = "completed"
+    FAILED = "failed"  # an injected `error` event ended it
+    DROPPED = "dropped"  # an injected abort ended it
+    CLIENT_GONE = "client_gone"
+
+
+class _CloseDelimitedResponse(web.StreamResponse):
+    """framing=close: no Content-Length, no chunking; the close ends the body."""
+
+    _length_check = False
+
+
+class EventStream:
+    def __init__(self, request: web.BaseRequest, plan: FaultPlan, stats: EmulatorStats) -> None:
+        self.request = request
+        self.plan = plan
+        self.stats = stats
+        self.response = self._new_response()
+
+    def _new_response(self) -> web.StreamResponse:
+        close = self.plan.framing == "close"
+        response = _CloseDelimitedResponse() if close else web.StreamResponse()
+        response.content_type = "text/event-stream"
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"
+        if close:
+            response.headers["Connection"] = "close"
+            response.force_close()
+        return response
+
+    async def deliver(self, events: Iterable[SseEvent], terminal: SseEvent) -> StreamOutcome:
+        """Send every event, then the terminal one, unless a fault intervenes."""
+        await self.response.prepare(self.request)
+        self.stats.streams_open += 1
+        self.stats.streams_started += 1
+        try:
+            outcome = await self._pump(events, terminal)
+        except ConnectionError:
+            outcome = StreamOutcome.CLIENT_GONE
+        except asyncio.CancelledError:
+            self.stats.client_disconnects += 1
+            raise
+        finally:
+            self.stats.streams_open -= 1
+        if outcome is StreamOutcome.CLIENT_GONE:
+            self.stats.client_disconnects += 1
+        elif outcome is StreamOutcome.COMPLETED:
+            self.stats.streams_completed += 1
+        return outcome
+
+    async def _pump(self, events: Iterable[SseEvent], terminal: SseEvent) -> StreamOutcome:
+        for sent, event in enumerate(itertools.chain(events, (terminal,))):
+            interrupted = await self._inject_before(sent)
+            if interrupted is not None:
+                return interrupted
+            if event.delay_ms:
+                await asyncio.sleep(event.delay_ms / 1000)
+            elif sent % _YIELD_EVERY == _YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # unpaced streams must not starve other requests
+            last = event is terminal
+            await self.response.write(
+                encode_frame(event.name, event.data, final_blank=self.plan.final_blank or not last)
+            )
+        await self.response.write_eof()
+        return StreamOutcome.COMPLETED
+
+    async def _inject_before(self, sent: int) -> StreamOutcome | None:
+        plan = self.plan
+        if plan.drop_after == sent:
+            self.stats.faults_injected += 1
+            await self._abort_connection()
+            return StreamOutcome.DROPPED
+        if plan.error_after == sent:
+            self.stats.faults_injected += 1
+            error = error_event(f"Injected fault after {sent} events.", "emulator_fault")
+            await self.response.write(
+                encode_frame(error.name, error.data, final_blank=plan.final_blank)
+            )
+            await self.response.write_eof()
+            return StreamOutcome.FAILED
+        if plan.stall_after == sent:
+            self.stats.faults_injected += 1
+            await self._stall(plan.stall_ms, plan.keepalive_ms)
+        if plan.malformed_after == sent:
+            self.stats.faults_injected += 1
+            await self.response.write(MALFORMED_FRAME)
+        return None
+
+    async def _stall(self, total_ms: int, keepalive_ms: int | None) -> None:
+        """Go quiet for `total_ms`, sending `: ping` every `keepalive_ms`."""
+        remaining = total_ms
+        while remaining > 0:
+            step = min(remaining, keepalive_ms) if keepalive_ms else remaining
+            await asyncio.sleep(step / 1000)
+            remaining -= step
+            if keepalive_ms and remaining > 0:
+                await self.response.write(PING_FRAME)
+
+    async def _abort_connection(self) -> None:
+        """Let the frames already written leave, then kill the TCP connection."""
+        transport = self.request.transport
+        if transport is None:
+            return
+        deadline = asyncio.get_running_loop().time() + _FLUSH_WAIT_S
+        while transport.get_write_buffer_size() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
+        transport.abort()
