@@ -1,7 +1,9 @@
 """Writing SSE frames to the socket as they are produced, with stream faults.
 
-Each frame is its own `write()` (aiohttp hands it to the transport at once,
-TCP_NODELAY is on), so clients see real incremental delivery. Faults are
+A frame is written as soon as the script produces it: frames that follow each
+other without pacing go out together in one `write()` (up to 64), and every
+frame is flushed before a pause, so clients see real incremental delivery
+while unpaced benchmark streams are not limited by one syscall per event. Faults are
 applied between events: `drop_after`, `error_after`, `stall_after` (with
 `keepalive_ms` pings), `malformed_after`; `framing=close` and `final_blank=0`
 change the byte framing of the whole stream.
@@ -27,7 +29,7 @@ __all__ = ["MALFORMED_FRAME", "PING_FRAME", "EventStream", "StreamOutcome", "enc
 PING_FRAME = b": ping\n\n"
 MALFORMED_FRAME = b'event: text\ndata: {"chunk": \n\n'
 _FLUSH_WAIT_S = 2.0
-_YIELD_EVERY = 64  # events between voluntary yields to the event loop
+_YIELD_EVERY = 64  # unpaced frames per write, and between yields to the event loop
 
 
 def encode_frame(name: str, data: Mapping[str, Any], *, final_blank: bool = True) -> bytes:
@@ -88,20 +90,32 @@ class EventStream:
         return outcome
 
     async def _pump(self, events: Iterable[SseEvent], terminal: SseEvent) -> StreamOutcome:
+        batch = bytearray()
+        batched = 0
         for sent, event in enumerate(itertools.chain(events, (terminal,))):
+            if batched and (event.delay_ms or self._fault_due(sent) or batched >= _YIELD_EVERY):
+                await self.response.write(bytes(batch))
+                batch.clear()
+                batched = 0
+                await asyncio.sleep(0)  # unpaced streams must not starve other requests
             interrupted = await self._inject_before(sent)
             if interrupted is not None:
                 return interrupted
             if event.delay_ms:
                 await asyncio.sleep(event.delay_ms / 1000)
-            elif sent % _YIELD_EVERY == _YIELD_EVERY - 1:
-                await asyncio.sleep(0)  # unpaced streams must not starve other requests
             last = event is terminal
-            await self.response.write(
-                encode_frame(event.name, event.data, final_blank=self.plan.final_blank or not last)
+            batch += encode_frame(
+                event.name, event.data, final_blank=self.plan.final_blank or not last
             )
+            batched += 1
+        if batch:
+            await self.response.write(bytes(batch))
         await self.response.write_eof()
         return StreamOutcome.COMPLETED
+
+    def _fault_due(self, sent: int) -> bool:
+        plan = self.plan
+        return sent in (plan.drop_after, plan.error_after, plan.stall_after, plan.malformed_after)
 
     async def _inject_before(self, sent: int) -> StreamOutcome | None:
         plan = self.plan
