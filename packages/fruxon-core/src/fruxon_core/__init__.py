@@ -55,7 +55,14 @@ from .models import (
 )
 from .operations import Call, PageWalker
 from .pipeline import CallContext, CallRunner, Pipeline, RetryDecision, StreamProgress
-from .plugins import ApiKeyAuth, LoggingPlugin, RetryPolicy, create_plugin_manager
+from .plugins import (
+    AccessToken,
+    ApiKeyAuth,
+    BearerTokenAuth,
+    LoggingPlugin,
+    RetryPolicy,
+    create_plugin_manager,
+)
 from .redaction import REDACTED, redact_headers
 from .sse import ServerSentEvent, SSEDecoder
 
@@ -63,10 +70,12 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "ENDPOINTS",
     "REDACTED",
+    "AccessToken",
     "Agent",
     "AgentParameters",
     "ApiKeyAuth",
     "AuthenticationError",
+    "BearerTokenAuth",
     "Call",
     "CallContext",
     "CallRunner",

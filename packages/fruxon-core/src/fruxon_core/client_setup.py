@@ -8,20 +8,32 @@ from typing import Literal
 from .config import DEFAULT_BASE_URL, ClientConfig, Secret
 from .http import Timeout
 from .pipeline import Pipeline
-from .plugins import ApiKeyAuth, LoggingPlugin, RetryPolicy, create_plugin_manager
+from .plugins import (
+    ApiKeyAuth,
+    BearerTokenAuth,
+    LoggingPlugin,
+    RetryPolicy,
+    TokenProvider,
+    create_plugin_manager,
+)
 
-__all__ = ["build_pipeline"]
+__all__ = ["AuthOption", "build_pipeline", "resolve_auth"]
+
+#: ``auth=``: an auth plugin (anything with ``fruxon_prepare_request``) or a token provider.
+AuthOption = TokenProvider
 
 
 def build_pipeline(
     *,
-    api_key: str | Secret,
+    api_key: str | Secret | None,
     org: str,
     base_url: str = DEFAULT_BASE_URL,
     timeout: Timeout | float | None = 120.0,
     max_retries: int = 2,
     default_headers: Mapping[str, str] | None = None,
     auth_scheme: Literal["x-api-key", "bearer"] = "x-api-key",
+    auth: AuthOption | None = None,
+    retry: RetryPolicy | None = None,
     plugins: Iterable[object] = (),
     disable_plugins: Iterable[str] = (),
     load_entrypoints: bool = True,
@@ -30,7 +42,13 @@ def build_pipeline(
     transport_version: str,
     is_async: bool,
 ) -> Pipeline:
-    """Validate the arguments and register the built-in plugins for a new client."""
+    """Validate the arguments and register the built-in plugins for a new client.
+
+    ``auth`` replaces the API-key plugin: pass an auth plugin, or a token
+    provider for :class:`BearerTokenAuth` (``api_key`` is then not sent).
+    ``retry`` replaces the default :class:`RetryPolicy` (backoff and bounds);
+    how many retries a call may take is ``max_retries``.
+    """
     secret = api_key if isinstance(api_key, Secret) else Secret(api_key or "")
     if max_retries < 0:
         raise ValueError("max_retries must be >= 0")
@@ -43,8 +61,8 @@ def build_pipeline(
         default_headers=dict(default_headers or {}),
     )
     builtins: dict[str, object] = {
-        "auth": ApiKeyAuth(secret, scheme=auth_scheme),
-        "retry": RetryPolicy(),
+        "auth": resolve_auth(auth, secret, auth_scheme),
+        "retry": RetryPolicy() if retry is None else retry,
         "logging": LoggingPlugin(log_headers=log_headers),
     }
     manager = create_plugin_manager(
@@ -54,6 +72,20 @@ def build_pipeline(
         load_entrypoints=load_entrypoints,
     )
     return Pipeline(
-        config, manager, transport=transport, transport_version=transport_version,
+        config,
+        manager,
+        transport=transport,
+        transport_version=transport_version,
         is_async=is_async,
     )
+
+
+def resolve_auth(
+    auth: AuthOption | None, api_key: Secret, scheme: Literal["x-api-key", "bearer"]
+) -> object:
+    """The plugin to register as ``"auth"`` for a client's ``auth=`` argument."""
+    if auth is None:
+        return ApiKeyAuth(api_key, scheme=scheme)
+    if hasattr(auth, "fruxon_prepare_request"):
+        return auth
+    return BearerTokenAuth(auth)

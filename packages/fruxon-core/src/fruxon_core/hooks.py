@@ -13,8 +13,14 @@ as ``plugins=[...]``::
 
 Order: pluggy calls the most recently registered plugin first; mark an
 implementation ``@hookimpl(tryfirst=True)`` or ``(trylast=True)`` to move it.
-Built-ins are registered first (auth, retry, logging), so user plugins run
-before them and, for :func:`fruxon_retry_decision`, get the first word.
+Built-ins are registered first (auth, retry, logging), then entry-point
+plugins, then ``plugins=[...]`` in list order, so user plugins run before the
+built-ins and, for :func:`fruxon_retry_decision`, get the first word. The
+built-in retry policy is ``trylast`` so it always answers last.
+
+Every ``fruxon_prepare_request`` implementation sees the same base request;
+their headers are merged afterwards in call order (a later result wins on a
+clash). :func:`fruxon_on_request` then shows the final request, as sent.
 """
 
 from __future__ import annotations
@@ -48,6 +54,11 @@ def fruxon_prepare_request(
     Return ``None`` to change nothing. Only the async client accepts an awaitable
     result; the sync client raises ``TypeError`` for one.
     """
+
+
+@hookspec
+def fruxon_on_request(request: Request, context: CallContext) -> None:
+    """Observe the request of one attempt as it will be sent, after every prepare hook."""
 
 
 @hookspec

@@ -20,10 +20,10 @@ from __future__ import annotations
 import inspect
 import time
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote_plus, unquote, urlsplit
 
 import msgspec
 import pluggy
@@ -70,6 +70,8 @@ class CallContext:
     deadline: float | None
     """``time.monotonic()`` value after which no new attempt starts, or ``None``."""
     idempotency_key: str | None = None
+    agent_id: str | None = None
+    """The agent the call is about (execute, stream, get_agent, ...), else ``None``."""
     attempt: int = 1
     started: float = field(default_factory=time.monotonic)
     events_received: int = 0
@@ -140,12 +142,14 @@ class CallRunner(Generic[T]):
             max_retries=config.max_retries,
             deadline=None if total is None else time.monotonic() + total,
             idempotency_key=str(uuid.uuid4()) if endpoint.sends_idempotency_key else None,
+            agent_id=agent_id_of(call),
         )
         headers = pipeline.base_headers(call)
         if self.context.idempotency_key:
             headers["Idempotency-Key"] = self.context.idempotency_key
         query = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in call.query)
-        path = f"{config.api_prefix}{call.path}"
+        prefix, prefix_path = _api_prefix(config)
+        path = f"{prefix}{call.path}"
         self._base = Request(
             method=endpoint.method,
             url=f"{path}?{query}" if query else path,
@@ -154,13 +158,16 @@ class CallRunner(Generic[T]):
             stream=endpoint.streaming,
             timeout=config.timeout,
             operation=endpoint.name,
-            path=urlsplit(path).path,
+            path=f"{prefix_path}{call.path}",
         )
 
     # -- building an attempt -------------------------------------------------------------
 
     def prepare(self) -> Request:
-        """The request for the current attempt, after every ``fruxon_prepare_request`` hook."""
+        """The request for the current attempt, after every ``fruxon_prepare_request`` hook.
+
+        ``fruxon_on_request`` then sees it exactly as it will be sent.
+        """
         request = self._attempt_request()
         for headers in self.hook.fruxon_prepare_request(request=request, context=self.context):
             if inspect.isawaitable(headers):
@@ -170,6 +177,7 @@ class CallRunner(Generic[T]):
                     "cannot await it -- use the async client or return headers directly"
                 )
             request = request.with_headers(headers or {})
+        self.hook.fruxon_on_request(request=request, context=self.context)
         return request
 
     async def prepare_async(self) -> Request:
@@ -178,6 +186,7 @@ class CallRunner(Generic[T]):
         for result in self.hook.fruxon_prepare_request(request=request, context=self.context):
             headers = await result if inspect.isawaitable(result) else result
             request = request.with_headers(headers or {})
+        self.hook.fruxon_on_request(request=request, context=self.context)
         return request
 
     def _attempt_request(self) -> Request:
@@ -253,6 +262,7 @@ class StreamProgress:
         self.runner = runner
         self.collector = ResultCollector()
         self.terminal: StreamEvent | None = None
+        self._notify = _stream_event_notifier(runner.hook.fruxon_on_stream_event)
 
     @property
     def finished(self) -> bool:
@@ -261,8 +271,9 @@ class StreamProgress:
     def accept(self, sse: ServerSentEvent) -> StreamEvent:
         """Decode one frame, run the event hooks and remember terminal events."""
         event = decode_stream_event(sse)
-        self.runner.context.events_received += 1
-        self.runner.hook.fruxon_on_stream_event(event=event, context=self.runner.context)
+        context = self.runner.context
+        context.events_received += 1
+        self._notify(event, context)
         self.collector.add(event)
         if event.event in ("done", "error"):
             self.terminal = event
@@ -287,6 +298,57 @@ class StreamProgress:
         if self.runner.context.retries:
             msgspec.structs.force_setattr(result, "retries", self.runner.context.retries)
         return result
+
+
+def agent_id_of(call: Call[Any]) -> str | None:
+    """The ``{agent}`` path parameter of a call, decoded, or ``None`` if it has none."""
+    template = call.endpoint.path.split("/")
+    for index, segment in enumerate(template):
+        if segment.startswith("{agent}"):
+            value = call.path.split("/")[index]
+            suffix = segment[len("{agent}") :]
+            return unquote(value[: len(value) - len(suffix)] if suffix else value)
+    return None
+
+
+def _stream_event_notifier(hook: Any) -> Callable[[StreamEvent, CallContext], object]:
+    """A function that calls every ``fruxon_on_stream_event`` implementation, as pluggy would.
+
+    This hook runs once per event, thousands of times per stream, and pluggy's
+    generic dispatch costs several times what decoding the event does. When
+    every implementation is a plain ``(event, context)`` function -- no
+    wrappers, no optional arguments -- calling them directly, most recently
+    registered first, is what pluggy does; otherwise pluggy is used. The
+    implementations are looked up once per stream.
+    """
+    impls = hook.get_hookimpls()
+    if any(
+        impl.hookwrapper or impl.wrapper or impl.kwargnames or impl.argnames != ("event", "context")
+        for impl in impls
+    ):
+        return lambda event, context: hook(event=event, context=context)
+    functions = tuple(impl.function for impl in reversed(impls))
+    if len(functions) == 1:
+        return functions[0]  # type: ignore[no-any-return]
+
+    def notify(event: StreamEvent, context: CallContext) -> None:
+        for function in functions:
+            function(event, context)
+
+    return notify
+
+
+_API_PREFIXES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _api_prefix(config: ClientConfig) -> tuple[str, str]:
+    """``config.api_prefix`` and its path part, computed once per (base URL, org)."""
+    key = (config.base_url, config.org)
+    found = _API_PREFIXES.get(key)
+    if found is None:
+        prefix = config.api_prefix
+        found = _API_PREFIXES[key] = (prefix, urlsplit(prefix).path)
+    return found
 
 
 def _clip(value: float | None, remaining: float) -> float:

@@ -1,4 +1,13 @@
-"""Built-in plugins and the per-client plugin manager."""
+"""Built-in plugins and the per-client plugin manager.
+
+Every client gets its own :class:`pluggy.PluginManager` from
+:func:`create_plugin_manager`, so two clients never share middleware. The
+built-ins are registered under the names ``"auth"``, ``"retry"`` and
+``"logging"``; ``disable_plugins=[name]`` removes one (or an entry-point
+plugin) and ``plugins=[...]`` adds replacements. :class:`OpenTelemetryPlugin`
+lives in :mod:`fruxon_core.plugins.otel` so that importing this package never
+imports opentelemetry.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +20,19 @@ import pluggy
 
 from fruxon_core import hooks
 
-from .auth import ApiKeyAuth
+from .auth import AccessToken, ApiKeyAuth, BearerTokenAuth, TokenProvider
 from .logging import DEBUG_BODIES, LoggingPlugin, configure_logging_from_env
 from .retry import RetryPolicy
 
 __all__ = [
     "DEBUG_BODIES",
     "ENTRY_POINT_GROUP",
+    "AccessToken",
     "ApiKeyAuth",
+    "BearerTokenAuth",
     "LoggingPlugin",
     "RetryPolicy",
+    "TokenProvider",
     "create_plugin_manager",
 ]
 
@@ -47,10 +59,10 @@ def create_plugin_manager(
     for name, plugin in builtins.items():
         if name not in disabled:
             manager.register(plugin, name=name)
-    if load_entrypoints and not os.environ.get("FRUXON_DISABLE_PLUGIN_AUTOLOAD"):
-        for name, plugin in _entry_point_plugins():
-            if name not in disabled and manager.get_plugin(name) is None:
-                manager.register(plugin, name=name)
+    if load_entrypoints and not _autoload_disabled():
+        for name, plugin in _entry_point_plugins(disabled):
+            if manager.get_plugin(name) is None:
+                _register_or_skip(manager, plugin, name)
     for plugin in plugins:
         manager.register(plugin, name=_plugin_name(plugin, manager))
     return manager
@@ -63,19 +75,36 @@ def _plugin_name(plugin: object, manager: pluggy.PluginManager) -> str | None:
     return None
 
 
-def _entry_point_plugins() -> list[tuple[str, Any]]:
-    """Third-party plugins from the ``fruxon`` entry-point group; broken ones are skipped."""
+def _autoload_disabled() -> bool:
+    value = os.environ.get("FRUXON_DISABLE_PLUGIN_AUTOLOAD", "").strip().lower()
+    return value not in ("", "0", "false", "no")
+
+
+def _entry_point_plugins(disabled: set[str]) -> list[tuple[str, Any]]:
+    """Third-party plugins from the ``fruxon`` entry-point group; broken ones are skipped.
+
+    A disabled name is not even imported. A class is instantiated without arguments.
+    """
     # Imported here: importlib.metadata pulls in email and socket, which core must not load.
     import importlib.metadata
 
     found: list[tuple[str, Any]] = []
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name in disabled:
+            continue
         try:
             plugin = entry_point.load()
+            found.append((entry_point.name, plugin() if isinstance(plugin, type) else plugin))
         except Exception:
             _log.warning(
                 "skipping fruxon plugin %r: it failed to load", entry_point.name, exc_info=True
             )
-            continue
-        found.append((entry_point.name, plugin() if isinstance(plugin, type) else plugin))
     return found
+
+
+def _register_or_skip(manager: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Register an entry-point plugin; one whose hooks do not match the specs is skipped."""
+    try:
+        manager.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError):
+        _log.warning("skipping fruxon plugin %r: it could not be registered", name, exc_info=True)

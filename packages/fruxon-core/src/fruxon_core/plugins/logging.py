@@ -1,9 +1,20 @@
 """Built-in logging plugin: one DEBUG line per request and response on the ``fruxon`` logger.
 
+What is logged, per attempt:
+
+* DEBUG ``request`` -- method, path, attempt, as sent (after every prepare hook);
+* DEBUG ``response`` -- method, path, status, duration, attempt (for a stream:
+  when its head arrives, marked ``stream``);
+* DEBUG ``error`` -- for a failed attempt that has no error response to show:
+  a connection failure, a timeout, a broken stream, an ``error`` event;
+* INFO ``retrying`` -- the operation, the error and the attempt that failed.
+
 Headers are logged only with ``log_headers=True`` and then through
-:func:`fruxon_core.redaction.redact_headers` (allowlist); bodies only when the
-logger is enabled for :data:`DEBUG_BODIES` (level 5). ``FRUXON_LOG=debug`` (or
-``debug-bodies``) in the environment turns logging on without code.
+:func:`fruxon_core.redaction.redact_headers` (an allowlist: ``X-API-KEY``,
+``Authorization`` and anything unknown print as ``REDACTED``); bodies and
+stream events only when the logger is enabled for :data:`DEBUG_BODIES`
+(level 7). ``FRUXON_LOG=debug`` (or ``debug-bodies``, ``info``) in the
+environment turns logging on without code.
 """
 
 from __future__ import annotations
@@ -11,7 +22,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 
+from fruxon_core.events import StreamEvent
 from fruxon_core.exceptions import FruxonError
 from fruxon_core.hooks import hookimpl
 from fruxon_core.http import Request, Response
@@ -22,11 +35,14 @@ __all__ = ["DEBUG_BODIES", "LoggingPlugin", "configure_logging_from_env", "logge
 
 logger = logging.getLogger("fruxon")
 
-#: A level below DEBUG at which request and response bodies are logged too.
-DEBUG_BODIES = 5
+#: A level below DEBUG at which request and response bodies are logged too. Not 5:
+#: uvicorn and others name that level ``TRACE``, and a level has only one name.
+DEBUG_BODIES = 7
 logging.addLevelName(DEBUG_BODIES, "DEBUG_BODIES")
 
 _START = "logging.start"
+_REQUEST_LINE = "logging.request"
+_ERROR_RESPONSE_ATTEMPT = "logging.error_response_attempt"
 
 
 class LoggingPlugin:
@@ -38,39 +54,66 @@ class LoggingPlugin:
         self.log_headers = log_headers
         self.logger = logger_
 
-    @hookimpl(trylast=True)
-    def fruxon_prepare_request(self, request: Request, context: CallContext) -> None:
+    @hookimpl
+    def fruxon_on_request(self, request: Request, context: CallContext) -> None:
         context.state[_START] = time.monotonic()
+        context.state[_REQUEST_LINE] = f"{request.method} {request.path}"
         if not self.logger.isEnabledFor(logging.DEBUG):
             return
-        extra = f" headers={redact_headers(request.headers)}" if self.log_headers else ""
         self.logger.debug(
-            "request %s %s attempt=%d%s", request.method, request.path, context.attempt, extra
+            "request %s %s attempt=%d%s",
+            request.method,
+            request.path,
+            context.attempt,
+            self._headers(request.headers),
         )
-        if self.logger.isEnabledFor(DEBUG_BODIES) and request.body:
+        if request.body and self.logger.isEnabledFor(DEBUG_BODIES):
             self.logger.log(
                 DEBUG_BODIES, "request body %s", request.body.decode("utf-8", "replace")
             )
 
     @hookimpl
     def fruxon_on_response(self, response: Response, context: CallContext) -> None:
+        if not response.ok:
+            context.state[_ERROR_RESPONSE_ATTEMPT] = context.attempt
         if not self.logger.isEnabledFor(logging.DEBUG):
             return
-        elapsed_ms = (time.monotonic() - context.state.get(_START, time.monotonic())) * 1000
-        extra = f" headers={redact_headers(response.headers)}" if self.log_headers else ""
         self.logger.debug(
-            "response %s %s status=%d duration=%.1fms attempt=%d%s",
+            "response %s %s status=%d duration=%.1fms attempt=%d%s%s",
             response.request.method,
             response.request.path,
             response.status,
-            elapsed_ms,
+            _elapsed_ms(context),
             context.attempt,
-            extra,
+            " stream" if context.streaming and response.ok else "",
+            self._headers(response.headers),
         )
-        if self.logger.isEnabledFor(DEBUG_BODIES) and response.body:
+        if response.body and self.logger.isEnabledFor(DEBUG_BODIES):
             self.logger.log(
                 DEBUG_BODIES, "response body %s", response.body.decode("utf-8", "replace")
             )
+
+    @hookimpl
+    def fruxon_on_error(self, error: FruxonError, context: CallContext) -> None:
+        """One line for a failed attempt whose error response was not logged already."""
+        if context.state.get(_ERROR_RESPONSE_ATTEMPT) == context.attempt:
+            return
+        if not self.logger.isEnabledFor(logging.DEBUG):
+            return
+        self.logger.debug(
+            "error %s duration=%.1fms attempt=%d events=%d: %s: %s",
+            context.state.get(_REQUEST_LINE, context.operation),
+            _elapsed_ms(context),
+            context.attempt,
+            context.events_received,
+            type(error).__name__,
+            error,
+        )
+
+    @hookimpl
+    def fruxon_on_stream_event(self, event: StreamEvent, context: CallContext) -> None:
+        if self.logger.isEnabledFor(DEBUG_BODIES):
+            self.logger.log(DEBUG_BODIES, "stream event %s %s", event.event, event.data)
 
     @hookimpl
     def fruxon_on_retry(self, error: FruxonError, delay: float, context: CallContext) -> None:
@@ -81,6 +124,14 @@ class LoggingPlugin:
             context.attempt,
             delay,
         )
+
+    def _headers(self, headers: Mapping[str, str]) -> str:
+        return f" headers={redact_headers(headers)}" if self.log_headers else ""
+
+
+def _elapsed_ms(context: CallContext) -> float:
+    started: float = context.state.get(_START, time.monotonic())
+    return (time.monotonic() - started) * 1000
 
 
 def configure_logging_from_env() -> None:
