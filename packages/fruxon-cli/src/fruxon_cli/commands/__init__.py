@@ -1,0 +1,1 @@
+"""One module per ``fruxon`` command (group)."""

@@ -1,0 +1,1 @@
+"""Everything the CLI prints: consoles, stream views, tables, trace trees, JSON shapes."""

@@ -1,0 +1,44 @@
+"""Turning an exception into one line on stderr and an exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import typer
+from rich.text import Text
+
+from .errors import ExitCode, describe_error, exit_code_for
+from .render.consoles import error_console
+from .state import CliState
+
+__all__ = ["PASS_THROUGH", "debug_enabled", "report_error"]
+
+#: Exceptions the command-line framework handles itself (usage errors, exits).
+PASS_THROUGH: tuple[type[BaseException], ...] = tuple(
+    {
+        typer.Exit,
+        typer.Abort,
+        *(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"),
+    }
+)
+
+
+def debug_enabled(state: CliState) -> bool:
+    return state.debug or os.environ.get("FRUXON_DEBUG", "") not in ("", "0")
+
+
+def report_error(error: BaseException, state: CliState) -> ExitCode:
+    """Print ``error`` as one line on stderr (a JSON line under ``--json``); its exit code."""
+    code = exit_code_for(error)
+    message = describe_error(error, state.secret)
+    console = error_console()
+    if state.json_errors:
+        payload: dict[str, Any] = {
+            "error": {"code": code.slug, "message": message, "exit_code": int(code)}
+        }
+        console.print(json.dumps(payload, ensure_ascii=False), markup=False, highlight=False)
+    else:
+        console.print(Text.assemble(("Error: ", "bold red"), message))
+    return code

@@ -1,0 +1,108 @@
+"""`fruxon run`: streamed and blocking output, --json, NDJSON, revisions, sessions."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from cli_harness import Cli
+
+SUMMARY = re.compile(r"^(\d+)ms · \$(\d+\.\d{4}) · ([0-9a-f-]{36})$", re.MULTILINE)
+QUESTION = "How do I reset my password?"
+
+
+def test_streamed_run_shows_text_tool_calls_and_summary(cli: Cli) -> None:
+    result = cli.ok("run", "support-agent", "-p", f"question={QUESTION}")
+    out = result.stdout
+    assert f'→ kb_search(query="{QUESTION}", limit=3)' in out
+    assert "← kb_search succeeded 180ms" in out
+    assert f'[rev 3] Turn 1: I found 3 knowledge-base articles about "{QUESTION}"' in out
+    summary = SUMMARY.search(out)
+    assert summary is not None, out
+    assert out.rstrip().endswith(summary.group(0))
+    assert int(summary.group(1)) > 0
+
+
+def test_blocking_run_prints_response_and_summary(cli: Cli) -> None:
+    out = cli.ok("run", "echo-agent", "--no-stream", "-p", "message=hi there").stdout
+    assert out.splitlines()[0] == "Echo (turn 1): hi there"
+    assert SUMMARY.search(out)
+
+
+def test_json_result_parses_back(cli: Cli) -> None:
+    data = cli.json("run", "support-agent", "--no-stream", "-p", f"question={QUESTION}")
+    assert data["response"].startswith("[rev 3] Turn 1")
+    assert data["trace"]["agentId"] == "support-agent"
+    assert data["trace"]["agentRevision"] == 3
+    assert data["trace"]["totalCost"] > 0
+    assert data["status"] == "COMPLETED"
+    assert re.fullmatch(r"[0-9a-f-]{36}", data["executionRecordId"])
+    assert data["sessionId"]
+    assert data["links"]
+    assert data["links"][0]["fileId"] == "kb-1042"
+
+
+def test_streamed_json_is_ndjson_events(cli: Cli) -> None:
+    out = cli.ok("run", "support-agent", "--json", "-p", f"question={QUESTION}").stdout
+    records = [json.loads(line) for line in out.splitlines()]
+    types = [record["type"] for record in records]
+    assert types[0] == "start"
+    assert records[0] == {
+        "type": "start",
+        "schema_version": 2,
+        "agent": "support-agent",
+    }
+    assert types[-1] == "done"
+    assert {"tool_call", "tool_result", "text", "step_trace", "usage"} <= set(types)
+    call = next(r for r in records if r["type"] == "tool_call")
+    assert call["name"] == "kb_search"
+    assert call["arguments"]["query"] == QUESTION
+    result = next(r for r in records if r["type"] == "tool_result")
+    assert result["id"] == call["id"]
+    assert result["status"] == "succeeded"
+    assert all(r.get("step_type") != "FLOW_STEP" for r in records if r["type"] == "step_trace")
+    text = "".join(r["delta"] for r in records if r["type"] == "text")
+    assert text.startswith("[rev 3] Turn 1")
+    done = records[-1]
+    assert done["agent"] == "support-agent"
+    assert done["agent_revision"] == 3
+    assert done["record_id"]
+    assert done["session_id"]
+    assert done["duration_ms"] > 0
+
+
+def test_revision_pins_an_older_revision(cli: Cli) -> None:
+    streamed = cli.ok("run", "support-agent", "--revision", "1", "-p", "question=hi").stdout
+    assert "[rev 1] I can only say hello. You asked: hi" in streamed
+    blocking = cli.json("run", "support-agent", "-r", "2", "--no-stream", "-p", "question=hi")
+    assert blocking["response"].startswith("[rev 2] Searching for hi")
+
+
+def test_session_continues_a_conversation(cli: Cli) -> None:
+    first = cli.json("run", "support-agent", "--no-stream", "-p", "question=first question")
+    follow_up = cli.ok(
+        "run", "support-agent", "--session", first["sessionId"], "-p", "question=and then?"
+    ).stdout
+    assert 'Turn 2: Following up on "first question" - about "and then?"' in follow_up
+
+
+def test_emulator_flag_needs_no_credentials(cli: Cli) -> None:
+    result = cli(
+        "run",
+        "support-agent",
+        "--emulator",
+        "-p",
+        f"question={QUESTION}",
+        env={"FRUXON_API_KEY": None, "FRUXON_ORG": None, "FRUXON_BASE_URL": None},
+    )
+    assert result.exit_code == 0, result.output
+    assert f'about "{QUESTION}"' in result.stdout
+    assert SUMMARY.search(result.stdout)
+    assert "Using the bundled emulator" in result.stderr
+    assert cli.emulator.api_key not in result.output
+
+
+def test_emulator_flag_on_the_root_command(cli: Cli) -> None:
+    result = cli("--emulator", "run", "echo-agent", env={"FRUXON_API_KEY": None})
+    assert result.exit_code == 0, result.output
+    assert "Echo (turn 1): Hello from the Fruxon emulator!" in result.stdout
