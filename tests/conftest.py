@@ -19,7 +19,7 @@ from fruxon_requests import FruxonClient
 from tests.facade import SyncFacade, event_loop_in_thread
 
 #: Every transport the conformance suite runs against.
-TRANSPORTS = ["requests"]
+TRANSPORTS = ["requests", "aiohttp"]
 
 ClientFactory = Callable[..., Any]
 

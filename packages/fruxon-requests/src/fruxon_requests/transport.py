@@ -80,7 +80,8 @@ def _mapped_errors() -> Iterator[None]:
 
 
 def _lower(headers: Any) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
+    """A response's headers with lower-case names (requests keeps them lower-cased already)."""
+    return dict(headers.lower_items())
 
 
 class StreamingResponse:
