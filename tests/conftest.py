@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from fruxon_emulator import EmulatorServer
 from fruxon_requests import FruxonClient
-
 from tests.facade import SyncFacade, event_loop_in_thread
 
 #: Every transport the conformance suite runs against.
@@ -31,9 +31,7 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_client(
-    transport: str, fruxon_emulator: EmulatorServer
-) -> Iterator[ClientFactory]:
+def make_client(transport: str, fruxon_emulator: EmulatorServer) -> Iterator[ClientFactory]:
     """Build clients of the current transport pointed at the emulator; closes them after."""
     made: list[Any] = []
     loop_cm = event_loop_in_thread() if transport == "aiohttp" else None

@@ -10,21 +10,11 @@ import pytest
 
 from fruxon_core import CallContext, FruxonError, Request, Response, hookimpl
 from fruxon_core.plugins import RetryPolicy
-from tests.conftest import TRANSPORTS
 
 FAULT_HEADER = "X-Fruxon-Emulator-Fault"
 EXECUTE_ROUTE = "POST /v1/tenants/{tenant}/agents/{agent}:execute"
 STREAM_ROUTE = "POST /v1/tenants/{tenant}/agents/{agent}:stream"
 GET_AGENT_ROUTE = "GET /v1/tenants/{tenant}/agents/{agent}"
-
-# The middleware suite runs on both transports already; drop this override once
-# tests/conftest.py lists "aiohttp" in TRANSPORTS.
-_BOTH = [*TRANSPORTS, *(name for name in ("aiohttp",) if name not in TRANSPORTS)]
-
-
-@pytest.fixture(params=_BOTH)
-def transport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 class Recorder:
