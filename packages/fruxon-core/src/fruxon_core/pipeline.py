@@ -18,8 +18,8 @@ wait.
 from __future__ import annotations
 
 import inspect
-import os
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -141,7 +141,7 @@ class CallRunner(Generic[T]):
             transport=pipeline.transport,
             max_retries=config.max_retries,
             deadline=None if total is None else time.monotonic() + total,
-            idempotency_key=_uuid4() if endpoint.sends_idempotency_key else None,
+            idempotency_key=str(uuid.uuid4()) if endpoint.sends_idempotency_key else None,
             agent_id=agent_id_of(call),
         )
         headers = pipeline.base_headers(call)
@@ -317,57 +317,40 @@ _REQUEST = ("request", "context")
 _RESPONSE = ("response", "context")
 
 
-def _call_hook(hook: Any, argnames: tuple[str, ...], *args: Any) -> list[Any]:
-    """Call a (non-firstresult) hook with positional ``args`` named ``argnames``, as pluggy would.
+def _plain_functions(hook: Any, argnames: tuple[str, ...]) -> tuple[Callable[..., Any], ...] | None:
+    """The hook's implementations in pluggy's call order, if all can be called directly.
 
-    The per-request hooks run on every call, and pluggy's generic dispatch
-    costs more than most implementations do. When each implementation is a
-    plain function of exactly ``argnames`` -- no wrappers, no optional
-    arguments -- this calls them in pluggy's order (most recently registered
-    first) and returns their non-``None`` results; otherwise it calls pluggy.
-    """
-    impls = hook.get_hookimpls()
-    for impl in impls:
-        if impl.hookwrapper or impl.wrapper or impl.kwargnames or impl.argnames != argnames:
-            return list(hook(**dict(zip(argnames, args, strict=True))))
-    results = []
-    for impl in reversed(impls):
-        result = impl.function(*args)
-        if result is not None:
-            results.append(result)
-    return results
-
-
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
-def _uuid4() -> str:
-    """``str(uuid.uuid4())``, at a third of the cost (it runs for every execute/create)."""
-    value = (int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR) | _UUID4_SET
-    digits = f"{value:032x}"
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
-
-
-def _stream_event_notifier(hook: Any) -> Callable[[StreamEvent, CallContext], object]:
-    """A function that calls every ``fruxon_on_stream_event`` implementation, as pluggy would.
-
-    This hook runs once per event, thousands of times per stream, and pluggy's
-    generic dispatch costs several times what decoding the event does. When
-    every implementation is a plain ``(event, context)`` function -- no
-    wrappers, no optional arguments -- calling them directly, most recently
-    registered first, is what pluggy does; otherwise pluggy is used. The
-    implementations are looked up once per stream.
+    The per-request and per-event hooks run on every call (per event: thousands
+    of times a stream), and pluggy's generic dispatch costs more than most
+    implementations do. When every implementation is a plain function taking
+    exactly ``argnames`` -- no wrappers, no optional or partial arguments --
+    calling them most recently registered first is what pluggy does. Otherwise
+    ``None``: the caller goes through pluggy.
     """
     impls = hook.get_hookimpls()
     if any(
-        impl.hookwrapper or impl.wrapper or impl.kwargnames or impl.argnames != ("event", "context")
+        impl.hookwrapper or impl.wrapper or impl.kwargnames or impl.argnames != argnames
         for impl in impls
     ):
+        return None
+    return tuple(impl.function for impl in reversed(impls))
+
+
+def _call_hook(hook: Any, argnames: tuple[str, ...], *args: Any) -> list[Any]:
+    """Call a (non-firstresult) hook with ``args`` named ``argnames``; its non-``None`` results."""
+    functions = _plain_functions(hook, argnames)
+    if functions is None:
+        return list(hook(**dict(zip(argnames, args, strict=True))))
+    return [result for function in functions if (result := function(*args)) is not None]
+
+
+def _stream_event_notifier(hook: Any) -> Callable[[StreamEvent, CallContext], object]:
+    """A function calling every ``fruxon_on_stream_event`` implementation (looked up per stream)."""
+    functions = _plain_functions(hook, ("event", "context"))
+    if functions is None:
         return lambda event, context: hook(event=event, context=context)
-    functions = tuple(impl.function for impl in reversed(impls))
     if len(functions) == 1:
-        return functions[0]  # type: ignore[no-any-return]
+        return functions[0]
 
     def notify(event: StreamEvent, context: CallContext) -> None:
         for function in functions:
