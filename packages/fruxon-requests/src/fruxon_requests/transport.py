@@ -51,8 +51,31 @@ def map_transport_error(exc: BaseException) -> FruxonConnectionError:
     ):
         return FruxonTimeoutError(f"timed out waiting for the server: {exc}")
     if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
-        return FruxonConnectionError(f"could not connect: {exc}", request_sent=False)
-    return FruxonConnectionError(f"connection failed: {exc}")
+        return FruxonConnectionError(
+            f"could not connect to {_host(exc)}: {_root_reason(exc)}", request_sent=False
+        )
+    return FruxonConnectionError(f"connection failed: {_root_reason(exc)}")
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The innermost socket error (``[Errno 111] Connection refused``), not urllib3's wrapping."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return f"[Errno {current.errno}] {current.strerror}"
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException) and current.args:
+            inner = current.args[0] if isinstance(current.args[0], BaseException) else None
+        current = inner or current.__cause__ or current.__context__
+    return str(exc)
+
+
+def _host(exc: requests.exceptions.RequestException) -> str:
+    request = exc.request
+    url = getattr(request, "url", None) or ""
+    return url.split("://", 1)[-1].split("/", 1)[0] or "the API"
 
 
 def _not_sent(exc: requests.exceptions.ConnectionError) -> bool:
