@@ -98,8 +98,8 @@ class Recorder:
 
 @pytest.fixture
 def short_idle() -> Timeout:
-    """Timeouts for the stall tests: a stream with no event for 0.3 s fails."""
-    return Timeout(connect=5.0, read=5.0, stream_idle=0.3)
+    """Timeouts for the stall tests: a stream with no event for 0.6 s fails."""
+    return Timeout(connect=5.0, read=5.0, stream_idle=0.6)
 
 
 @pytest.fixture

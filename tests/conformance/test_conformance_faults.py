@@ -187,7 +187,7 @@ def test_stalled_stream_times_out(
     seen: list[Any] = []
     with pytest.raises(FruxonTimeoutError):
         consume(
-            faulty("stall_after=2; stall_ms=800", timeout=short_idle).stream("echo-agent"), seen
+            faulty("stall_after=2; stall_ms=2000", timeout=short_idle).stream("echo-agent"), seen
         )
     assert [event.event for event in seen] == ["status", "text"]
     wait_for_stats(lambda s: s["streams"]["open"] == 0)  # let the server notice
@@ -197,7 +197,7 @@ def test_keepalive_pings_do_not_keep_a_stalled_stream_alive(
     faulty: Faulty, wait_for_stats: WaitForStats, short_idle: Any
 ) -> None:
     seen: list[Any] = []
-    client = faulty("stall_after=2; stall_ms=1500; keepalive_ms=40", timeout=short_idle)
+    client = faulty("stall_after=2; stall_ms=2500; keepalive_ms=40", timeout=short_idle)
     with pytest.raises(FruxonTimeoutError):
         consume(client.stream("echo-agent"), seen)
     assert [event.event for event in seen] == ["status", "text"]
