@@ -6,8 +6,15 @@ or garbage collection closes the connection. The rules are the sync client's:
 iteration ends after ``done``; an ``error`` event is yielded and then raises
 :class:`~fruxon_core.exceptions.FruxonStreamError`; EOF without a terminal
 event raises :class:`~fruxon_core.exceptions.FruxonConnectionError`; no event
-for ``Timeout.stream_idle`` seconds (keep-alive comments do not count) raises
+for ``Timeout.stream_idle`` seconds (keep-alive comments do not count), or no
+byte for ``Timeout.read`` seconds, raises
 :class:`~fruxon_core.exceptions.FruxonTimeoutError`.
+
+Every wait for body bytes is bounded by the stream itself (see
+:class:`_ReadWatchdog`): when a limit passes, or the connection is found gone
+while the body was neither ended nor failed, the waiting read is cancelled and
+the cancellation becomes the error -- it never depends on aiohttp waking the
+reader.
 
 Body chunks go through core's incremental :class:`~fruxon_core.sse.SSEDecoder`,
 which returns every event a chunk completed at once; ``__anext__`` hands them
@@ -17,6 +24,7 @@ out one by one and only awaits the socket when the batch is used up.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any
@@ -31,8 +39,11 @@ from .transport import TRANSPORT_ERRORS, StreamingResponse, map_transport_error
 
 __all__ = ["AsyncEventStream", "AsyncTextStream"]
 
-#: What a body read can raise: aiohttp/socket errors, or the idle timer's FruxonTimeoutError.
+#: What a body read can raise: aiohttp/socket errors, or an error the watchdog set on the body.
 _READ_ERRORS = (FruxonConnectionError, *TRANSPORT_ERRORS)
+
+#: While a read waits, how often the watchdog checks that the connection is still there.
+_LIVENESS_CHECK_S = 1.0
 
 OpenStream = Callable[[], Awaitable[tuple[StreamingResponse, StreamProgress]]]
 
@@ -50,7 +61,7 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
         self._index = 0
         self._eof = False
         self._finished = False
-        self._idle: _IdleTimer | None = None
+        self._watchdog: _ReadWatchdog | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- async iterator / async context manager -------------------------------------------
@@ -78,7 +89,7 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
             raise
         if progress.terminal is not None:
             self._batch = []  # nothing after a terminal event is handed out
-            self._stop_idle_timer()
+            self._stop_watchdog()
             response = self._response
             if response is not None and response.body_complete():
                 self._release()  # the connection goes back to the pool now
@@ -139,7 +150,7 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
         self._close()
 
     def __del__(self) -> None:
-        if self._response is None and self._idle is None:
+        if self._response is None and self._watchdog is None:
             return
         loop = self._loop
         try:
@@ -183,9 +194,11 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
             raise
         self._response, self._progress = response, progress
         self._loop = response.loop
-        limit = response.request.timeout.stream_idle
-        if limit is not None:
-            self._idle = _IdleTimer(limit, response, progress.runner.context)
+        timeout = response.request.timeout
+        self._watchdog = _ReadWatchdog(
+            timeout.stream_idle, timeout.read, response, progress.runner.context
+        )
+        if timeout.stream_idle is not None:
             response.use_body_read_timeout()
         return progress
 
@@ -195,20 +208,26 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
             progress.end_of_stream()
             raise AssertionError("unreachable: end_of_stream() raises without a terminal event")
         response = self._response
+        watchdog = self._watchdog
         assert response is not None
-        idle = self._idle
-        if idle is not None:
-            idle.start_wait()
+        assert watchdog is not None
+        watchdog.start_wait()
         try:
             chunk = await response.content.readany()
-        except _READ_ERRORS as exc:
-            error = map_transport_error(exc)
-            if idle is not None and isinstance(error, FruxonTimeoutError) and error is not exc:
-                error = idle.explain(error, response.request.timeout.read)
-            raise progress.broken(error) from (None if error is exc else exc)
+        except asyncio.CancelledError:
+            error = watchdog.claim_cancellation()
+            if error is None:
+                raise  # cancelled by the caller: not ours to turn into an error
+            raise progress.broken(error) from error.__cause__
+        except (*_READ_ERRORS, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and response.is_connected():
+                raise  # not a lost connection: a usage error such as two concurrent readers
+            # (aiohttp raises RuntimeError("Connection closed.") for a read begun on a
+            # connection that is gone without the body having been ended or failed)
+            error = watchdog.translate(exc)
+            raise progress.broken(error) from error.__cause__
         finally:
-            if idle is not None:
-                idle.waiting = False
+            watchdog.end_wait()
         if chunk:
             return self._decoder.feed(chunk)
         self._eof = True
@@ -228,22 +247,25 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
             await asyncio.sleep(0)
 
     def _release(self) -> None:
-        self._stop_idle_timer()
+        self._stop_watchdog()
         response, self._response = self._response, None
         if response is not None:
             response.release()
 
     def _close(self) -> None:
         self._batch = []
-        self._stop_idle_timer()
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog.waiting:  # a read in another task must not outlive us
+            watchdog.fail(FruxonConnectionError("the stream was closed while a read was waiting"))
+        self._stop_watchdog()
         response, self._response = self._response, None
         if response is not None:
             response.close()
 
-    def _stop_idle_timer(self) -> None:
-        idle, self._idle = self._idle, None
-        if idle is not None:
-            idle.cancel()
+    def _stop_watchdog(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -253,52 +275,167 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-class _IdleTimer:
-    """Fails the pending body read when no event was dispatched for ``limit`` seconds.
+class _ReadWatchdog:
+    """Bounds every wait for body bytes, whatever aiohttp does or fails to do.
 
-    Only time spent waiting for the socket counts: the clock restarts when a
-    read begins after new events were handed out, so a slow consumer is never
-    mistaken for a silent server, and ``: ping`` comments (which dispatch no
-    event) do not reset it. One timer handle per idle period, re-armed lazily,
-    keeps the per-chunk cost to two attribute writes.
+    Two limits count only while a read waits, so a slow consumer is never
+    mistaken for a silent server: ``stream_idle`` since the first wait after
+    the last dispatched event (``: ping`` comments and partial frames do not
+    reset it) and ``read`` since the current wait began. While a read waits,
+    the connection is also looked at every ``_LIVENESS_CHECK_S``: gone, with
+    the body neither ended nor failed, is a :class:`FruxonConnectionError`.
+
+    When one of these happens the timer *cancels the waiting task*, and the
+    read turns that cancellation into the error (:meth:`claim_cancellation`).
+    Waking the reader through aiohttp is not enough: its ``sock_read`` timer
+    is dropped while reading is paused, on EOF and when the connection is
+    closed, and a connection closed under a pending read (``session.close()``,
+    the pool) leaves the body waiting forever. One timer handle, re-armed
+    lazily, keeps the per-chunk cost to a few attribute writes.
     """
 
-    __slots__ = ("_context", "_handle", "_loop", "_response", "_seen", "_since", "limit", "waiting")
+    __slots__ = (
+        "_cancelling",
+        "_context",
+        "_failure",
+        "_handle",
+        "_loop",
+        "_response",
+        "_seen",
+        "_since",
+        "_task",
+        "_wait_start",
+        "idle",
+        "read",
+        "waiting",
+    )
 
-    def __init__(self, limit: float, response: StreamingResponse, context: CallContext) -> None:
-        self.limit = limit
+    def __init__(
+        self,
+        idle: float | None,
+        read: float | None,
+        response: StreamingResponse,
+        context: CallContext,
+    ) -> None:
+        self.idle = idle
+        self.read = read
         self._response = response
         self._context = context
         self._loop = response.loop
         self._seen = -1
-        self._since = self._loop.time()
+        self._since = self._wait_start = self._loop.time()
         self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._failure: FruxonConnectionError | None = None
+        self._cancelling = 0
         self.waiting = False
 
     def start_wait(self) -> None:
+        """A read of the current task is about to wait for body bytes."""
+        if self.waiting:
+            raise RuntimeError("another coroutine is already reading this stream")
+        loop = self._loop
+        now = loop.time()
         events = self._context.events_received
         if events != self._seen:
             self._seen = events
-            self._since = self._loop.time()
+            self._since = now
+        self._wait_start = now
+        self._task = asyncio.current_task(loop)
         self.waiting = True
         if self._handle is None:
-            self._handle = self._loop.call_at(self._since + self.limit, self._fire)
+            self._handle = loop.call_at(min(self._deadline(), now + _LIVENESS_CHECK_S), self._fire)
 
-    def error(self) -> FruxonTimeoutError:
-        return FruxonTimeoutError(f"no stream event for {self.limit:g}s (stream idle timeout)")
+    def end_wait(self) -> None:
+        self.waiting = False
+        self._task = None
 
-    def explain(self, error: FruxonTimeoutError, read: float | None) -> FruxonTimeoutError:
-        """A socket-read timeout bounded by the idle limit is an idle timeout: say so."""
-        return self.error() if read is None or self.limit <= read else error
+    def _deadline(self) -> float:
+        idle, read = self.idle, self.read
+        at = math.inf if idle is None else self._since + idle
+        return at if read is None else min(at, self._wait_start + read)
 
     def _fire(self) -> None:
         self._handle = None
-        deadline = self._since + self.limit
-        if deadline - self._loop.time() > 0.001:  # an event arrived meanwhile
-            self._handle = self._loop.call_at(deadline, self._fire)
-        elif self.waiting:
-            self._response.content.set_exception(self.error())
-        # else: the consumer is busy with an event; the next read restarts the clock
+        if not self.waiting:
+            return  # the consumer is busy with events; its next read re-arms
+        loop = self._loop
+        now = loop.time()
+        response = self._response
+        content = response.content
+        failed = content.exception()
+        if failed is None and not content.is_eof() and not response.is_connected():
+            # gone without aiohttp ending or failing the body: nothing will wake the read
+            self.fail(
+                FruxonConnectionError("the connection was lost while waiting for stream data")
+            )
+            return
+        deadline = self._deadline()
+        if deadline - now > 0.001:
+            self._handle = loop.call_at(min(deadline, now + _LIVENESS_CHECK_S), self._fire)
+        elif failed is not None:  # aiohttp failed the body, but the read has not run yet
+            self.fail(self.translate(failed))
+        elif self.idle is not None and self._since + self.idle <= deadline:
+            self.fail(self.idle_error())
+        else:
+            self.fail(
+                FruxonTimeoutError(
+                    f"timed out waiting for the server: no data for {self.read:g}s (read timeout)"
+                )
+            )
+
+    def fail(self, error: FruxonConnectionError) -> None:
+        """Make the waiting read raise ``error``; nothing happens when no read waits."""
+        if not self.waiting or self._failure is not None:
+            return
+        self._failure = error
+        task = self._task
+        if task is not None:
+            cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+            self._cancelling = cancelling() if cancelling is not None else 0
+            task.cancel()
+        else:  # a read not driven by a task (a coroutine stepped by hand): wake it via aiohttp
+            self._response.content.set_exception(error)
+
+    def claim_cancellation(self) -> FruxonConnectionError | None:
+        """The error :meth:`fail` decided on for the failed read, or ``None`` if it did not.
+
+        Takes back the cancellation :meth:`fail` requested (``Task.uncancel``,
+        Python 3.11+, as ``asyncio.timeout`` does), so the task's cancel scopes
+        are undisturbed; if the task was also cancelled from outside meanwhile,
+        returns ``None``: that cancellation wins. (Python 3.10 cannot tell the
+        two apart; there the read's error wins.)
+        """
+        error, self._failure = self._failure, None
+        task = self._task
+        if error is None or task is None:
+            return error
+        uncancel = getattr(task, "uncancel", None)
+        if uncancel is not None and uncancel() > self._cancelling:
+            return None
+        return error
+
+    def idle_error(self) -> FruxonTimeoutError:
+        return FruxonTimeoutError(f"no stream event for {self.idle:g}s (stream idle timeout)")
+
+    def translate(self, exc: BaseException) -> FruxonConnectionError:
+        """The SDK error for what a read raised, with the cause chained.
+
+        aiohttp's socket-read timeout, bounded by the idle limit, is an idle
+        timeout, and says so.
+        """
+        error = map_transport_error(exc)
+        if error is exc:
+            return error
+        idle, read = self.idle, self.read
+        if (
+            isinstance(error, FruxonTimeoutError)
+            and idle is not None
+            and (read is None or idle <= read)
+        ):
+            error = self.idle_error()
+        error.__cause__ = exc
+        return error
 
     def cancel(self) -> None:
         handle, self._handle = self._handle, None

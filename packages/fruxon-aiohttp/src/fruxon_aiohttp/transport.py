@@ -147,11 +147,30 @@ class StreamingResponse:
         if protocol is not None:
             protocol.read_timeout = self.request.timeout.read
 
+    def is_connected(self) -> bool:
+        """Whether the body can still arrive: the connection is ours and not yet lost.
+
+        ``False`` once aiohttp has closed or released the connection, or seen
+        it lost -- which normally also ends or fails the body, but a connection
+        closed under a pending read (``session.close()``, the pool) does neither.
+        """
+        connection = self._response.connection
+        protocol = connection.protocol if connection is not None else None
+        return protocol is not None and getattr(protocol, "transport", None) is not None
+
     async def read_all(self) -> Response:
-        """Read the rest of the body into a :class:`Response` (used for error statuses)."""
+        """Read the rest of the body into a :class:`Response` (used for error statuses).
+
+        Bounded by the head's read limit as a whole (error bodies are small), so
+        a server that sends an error status and then goes silent cannot hang it.
+        """
+        limit = client_timeout(self.request.timeout, True, None).sock_read
         try:
             with _mapped_errors():
-                body = await self._response.read()
+                if limit is None:
+                    body = await self._response.read()
+                else:
+                    body = await asyncio.wait_for(self._response.read(), limit)
         finally:
             self.close()
         return Response(self.status, self.headers, body, self.request, self.reason)
