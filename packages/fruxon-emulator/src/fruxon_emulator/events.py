@@ -10,8 +10,7 @@ replace it. A generator, so a 20,000-chunk run never sits in memory twice.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .scripts import AgentRun
 from .traces import answer_step, flow_step, tool_step
@@ -19,8 +18,9 @@ from .traces import answer_step, flow_step, tool_step
 __all__ = ["SseEvent", "done_event", "error_event", "run_events"]
 
 
-@dataclass(frozen=True)
-class SseEvent:
+class SseEvent(NamedTuple):
+    """One event to send; a tuple because a benchmark stream builds one per chunk."""
+
     name: str
     data: Mapping[str, Any]
     delay_ms: int = 0

@@ -7,11 +7,11 @@ be sent with its full Content-Length but only half of its bytes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from .problems import PROBLEM_CONTENT_TYPE, ProblemError
@@ -19,16 +19,12 @@ from .problems import PROBLEM_CONTENT_TYPE, ProblemError
 __all__ = ["JsonReply", "encode_json", "problem_reply", "render_reply", "send_truncated"]
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+encode_json = msgspec.json.encode
+"""Compact UTF-8 JSON (`payload -> bytes`): one line, which SSE `data:` framing relies on.
 
-
-def encode_json(payload: Any) -> bytes:
-    """Compact UTF-8 JSON: one line, which SSE `data:` framing relies on.
-
-    One shared encoder: `json.dumps` with options builds a new one per call,
-    which is measurable on a 20,000-event stream.
-    """
-    return _ENCODER.encode(payload).encode("utf-8")
+msgspec rather than `json`: a 20,000-event benchmark stream encodes one
+payload per event, and the stdlib encoder was the emulator's largest cost.
+"""
 
 
 @dataclass(frozen=True)

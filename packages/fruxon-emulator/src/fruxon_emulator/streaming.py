@@ -90,32 +90,34 @@ class EventStream:
         return outcome
 
     async def _pump(self, events: Iterable[SseEvent], terminal: SseEvent) -> StreamOutcome:
+        plan = self.plan
+        faults_at = {plan.drop_after, plan.error_after, plan.stall_after, plan.malformed_after}
+        final_blank = plan.final_blank
+        write = self.response.write
         batch = bytearray()
         batched = 0
         for sent, event in enumerate(itertools.chain(events, (terminal,))):
-            if batched and (event.delay_ms or self._fault_due(sent) or batched >= _YIELD_EVERY):
-                await self.response.write(bytes(batch))
+            due = sent in faults_at
+            delay_ms = event.delay_ms
+            if batched and (delay_ms or due or batched >= _YIELD_EVERY):
+                await write(bytes(batch))
                 batch.clear()
                 batched = 0
                 await asyncio.sleep(0)  # unpaced streams must not starve other requests
-            interrupted = await self._inject_before(sent)
-            if interrupted is not None:
-                return interrupted
-            if event.delay_ms:
-                await asyncio.sleep(event.delay_ms / 1000)
-            last = event is terminal
+            if due:
+                interrupted = await self._inject_before(sent)
+                if interrupted is not None:
+                    return interrupted
+            if delay_ms:
+                await asyncio.sleep(delay_ms / 1000)
             batch += encode_frame(
-                event.name, event.data, final_blank=self.plan.final_blank or not last
+                event.name, event.data, final_blank=final_blank or event is not terminal
             )
             batched += 1
         if batch:
-            await self.response.write(bytes(batch))
+            await write(bytes(batch))
         await self.response.write_eof()
         return StreamOutcome.COMPLETED
-
-    def _fault_due(self, sent: int) -> bool:
-        plan = self.plan
-        return sent in (plan.drop_after, plan.error_after, plan.stall_after, plan.malformed_after)
 
     async def _inject_before(self, sent: int) -> StreamOutcome | None:
         plan = self.plan
