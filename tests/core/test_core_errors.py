@@ -451,6 +451,10 @@ def test_request_header_helpers():
     changed = request.with_headers({"ACCEPT": "b", "X-Two": "2"})
     assert dict(changed.headers) == {"X-One": "1", "ACCEPT": "b", "X-Two": "2"}
     assert request.headers == {"Accept": "a", "X-One": "1"}
+    # an exact name is overwritten in place; two spellings of one new name: the last wins
+    again = changed.with_headers({"X-One": "one", "x-three": "a", "X-Three": "b"})
+    assert dict(again.headers) == {"X-One": "one", "ACCEPT": "b", "X-Two": "2", "X-Three": "b"}
+    assert (again.method, again.url, again.body) == (request.method, request.url, request.body)
 
 
 @pytest.mark.parametrize(("status", "ok"), [(199, False), (200, True), (204, True), (300, False)])

@@ -184,6 +184,56 @@ def test_prepare_hook_headers_are_merged(make_pipeline):
     assert "Accept" not in request.headers  # replaced case-insensitively
 
 
+def test_plugins_registered_or_removed_between_calls_take_effect(make_pipeline):
+    """Hook dispatch is worked out once per set of plugins, and again when the set changes."""
+    seen: list[str] = []
+
+    class Tag:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @hookimpl
+        def fruxon_prepare_request(self, request, context):
+            return {f"X-{self.name}": "1"}
+
+        @hookimpl
+        def fruxon_on_response(self, response, context):
+            seen.append(self.name)
+
+    class Wrapper:  # not a plain function: dispatch must go through pluggy
+        @hookimpl(wrapper=True)
+        def fruxon_on_response(self, response, context):
+            seen.append("wrapper")
+            return (yield)
+
+    pipeline = make_pipeline(disable_plugins=["logging"])
+    first = pipeline.runner(ops.get_agent("a"))
+    assert "X-one" not in _respond_headers(first)
+    one, two, wrapper = Tag("one"), Tag("two"), Wrapper()
+    pipeline.plugin_manager.register(one)
+    assert "X-one" in _respond_headers(pipeline.runner(ops.get_agent("a")))
+    assert seen == ["one"]
+    pipeline.plugin_manager.register(two)
+    headers = _respond_headers(pipeline.runner(ops.get_agent("a")))
+    assert {"X-one", "X-two"} <= set(headers)
+    assert seen == ["one", "two", "one"]  # most recently registered first, as pluggy does
+    pipeline.plugin_manager.register(wrapper)
+    _respond_headers(pipeline.runner(ops.get_agent("a")))
+    assert seen[3:] == ["wrapper", "two", "one"]
+    pipeline.plugin_manager.unregister(wrapper)
+    pipeline.plugin_manager.unregister(one)
+    headers = _respond_headers(pipeline.runner(ops.get_agent("a")))
+    assert "X-one" not in headers
+    assert "X-two" in headers
+    assert seen[6:] == ["two"]
+
+
+def _respond_headers(runner: CallRunner[Any]) -> dict[str, str]:
+    request = runner.prepare()
+    runner.finish(Response(200, {}, b'{"id": "a"}', request))
+    return dict(request.headers)
+
+
 def test_async_prepare_hook_fails_in_sync_and_is_awaited_in_async(make_pipeline):
     class AsyncSigner:
         @hookimpl

@@ -8,6 +8,7 @@ turns a method call into a :class:`Call` against one of these entries.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -37,6 +38,7 @@ __all__ = ["ENDPOINTS", "Endpoint", "quote_segment", "render_path"]
 T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=1024)  # agent and record ids repeat from call to call
 def quote_segment(value: str) -> str:
     """Percent-encode one path segment; ``/``, ``?``, ``#`` and spaces never change the route."""
     return quote(value, safe="")

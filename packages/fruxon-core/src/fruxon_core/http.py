@@ -60,14 +60,22 @@ class Request:
         """A copy with ``headers`` set (replacing same-named ones, case-insensitively)."""
         if not headers:
             return self
-        lowered = {name.lower() for name in headers}
-        merged = {k: v for k, v in self.headers.items() if k.lower() not in lowered}
-        merged.update(headers)
+        merged = dict(self.headers)
+        lowered: dict[str, str] | None = None  # lower-case name -> name, built if needed
+        for name, value in headers.items():
+            if name not in merged:
+                if lowered is None:
+                    lowered = {key.lower(): key for key in merged}
+                same = lowered.get(name.lower())
+                if same is not None:
+                    del merged[same]
+                lowered[name.lower()] = name
+            merged[name] = value
         # Not dataclasses.replace(): this runs on every attempt, and replace()
         # costs several times copying the fields directly.
         clone = object.__new__(Request)
-        for name in _REQUEST_FIELDS:
-            object.__setattr__(clone, name, getattr(self, name))
+        for field_name in _REQUEST_FIELDS:
+            object.__setattr__(clone, field_name, getattr(self, field_name))
         object.__setattr__(clone, "headers", merged)
         return clone
 

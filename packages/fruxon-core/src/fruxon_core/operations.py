@@ -42,6 +42,8 @@ class Call(Generic[T]):
     path: str
     query: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
+    agent_id: str | None = None
+    """The ``{agent}`` path parameter as given, for operations about one agent."""
 
     def decode(self, body: bytes) -> T:
         return self.endpoint.decode(body)
@@ -85,11 +87,13 @@ def _call(
     query: Mapping[str, Any] | None = None,
     **path: str | int,
 ) -> Call[T]:
+    agent = path.get("agent")
     return Call(
         endpoint,
         render_path(endpoint.path, path),
-        encode_query(endpoint.query, query or {}),
+        encode_query(endpoint.query, query) if query else (),
         body,
+        None if agent is None else str(agent),
     )
 
 

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
-from urllib.parse import quote_plus, unquote, urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import msgspec
 import pluggy
@@ -99,6 +99,7 @@ class Pipeline:
 
         self.config = config
         self.plugin_manager = plugin_manager
+        self.hooks = HookDispatch(plugin_manager.hook)
         self.transport = transport
         self.is_async = is_async
         self._user_agent = config.user_agent or user_agent(transport, transport_version)
@@ -120,7 +121,9 @@ class Pipeline:
         }
         if call.body is not None:
             headers["Content-Type"] = "application/json"
-        headers.update(self.config.default_headers)
+        default_headers = self.config.default_headers
+        if default_headers:
+            headers.update(default_headers)
         return headers
 
 
@@ -133,6 +136,7 @@ class CallRunner(Generic[T]):
         total = config.timeout.total
         self.call = call
         self.hook = pipeline.plugin_manager.hook
+        self.hooks = pipeline.hooks
         self.context = CallContext(
             operation=endpoint.name,
             idempotent=endpoint.idempotent,
@@ -142,17 +146,18 @@ class CallRunner(Generic[T]):
             max_retries=config.max_retries,
             deadline=None if total is None else time.monotonic() + total,
             idempotency_key=str(uuid.uuid4()) if endpoint.sends_idempotency_key else None,
-            agent_id=agent_id_of(call),
+            agent_id=call.agent_id,
         )
         headers = pipeline.base_headers(call)
         if self.context.idempotency_key:
             headers["Idempotency-Key"] = self.context.idempotency_key
-        query = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in call.query)
         prefix, prefix_path = _api_prefix(config)
-        path = f"{prefix}{call.path}"
+        url = f"{prefix}{call.path}"
+        if call.query:
+            url += "?" + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in call.query)
         self._base = Request(
             method=endpoint.method,
-            url=f"{path}?{query}" if query else path,
+            url=url,
             headers=headers,
             body=call.body,
             stream=endpoint.streaming,
@@ -170,7 +175,8 @@ class CallRunner(Generic[T]):
         """
         request = self._attempt_request()
         context = self.context
-        for headers in _call_hook(self.hook.fruxon_prepare_request, _REQUEST, request, context):
+        hooks = self.hooks
+        for headers in hooks.call("fruxon_prepare_request", _REQUEST, request, context):
             if inspect.isawaitable(headers):
                 _close_awaitable(headers)
                 raise TypeError(
@@ -178,17 +184,18 @@ class CallRunner(Generic[T]):
                     "cannot await it -- use the async client or return headers directly"
                 )
             request = request.with_headers(headers or {})
-        _call_hook(self.hook.fruxon_on_request, _REQUEST, request, context)
+        hooks.call("fruxon_on_request", _REQUEST, request, context)
         return request
 
     async def prepare_async(self) -> Request:
         """Like :meth:`prepare`, awaiting hook results that are awaitable."""
         request = self._attempt_request()
         context = self.context
-        for result in _call_hook(self.hook.fruxon_prepare_request, _REQUEST, request, context):
+        hooks = self.hooks
+        for result in hooks.call("fruxon_prepare_request", _REQUEST, request, context):
             headers = await result if inspect.isawaitable(result) else result
             request = request.with_headers(headers or {})
-        _call_hook(self.hook.fruxon_on_request, _REQUEST, request, context)
+        hooks.call("fruxon_on_request", _REQUEST, request, context)
         return request
 
     def _attempt_request(self) -> Request:
@@ -229,7 +236,7 @@ class CallRunner(Generic[T]):
 
     def check_status(self, response: Response) -> None:
         """Run the response hooks; raise the mapped API error for a non-2xx status."""
-        _call_hook(self.hook.fruxon_on_response, _RESPONSE, response, self.context)
+        self.hooks.call("fruxon_on_response", _RESPONSE, response, self.context)
         if not response.ok:
             raise error_from_response(
                 response.status, response.headers, response.body, reason=response.reason
@@ -264,7 +271,7 @@ class StreamProgress:
         self.runner = runner
         self.collector = ResultCollector()
         self.terminal: StreamEvent | None = None
-        self._notify = _stream_event_notifier(runner.hook.fruxon_on_stream_event)
+        self._notify = _stream_event_notifier(runner.hooks)
 
     @property
     def finished(self) -> bool:
@@ -302,52 +309,62 @@ class StreamProgress:
         return result
 
 
-def agent_id_of(call: Call[Any]) -> str | None:
-    """The ``{agent}`` path parameter of a call, decoded, or ``None`` if it has none."""
-    template = call.endpoint.path.split("/")
-    for index, segment in enumerate(template):
-        if segment.startswith("{agent}"):
-            value = call.path.split("/")[index]
-            suffix = segment[len("{agent}") :]
-            return unquote(value[: len(value) - len(suffix)] if suffix else value)
-    return None
-
-
 _REQUEST = ("request", "context")
 _RESPONSE = ("response", "context")
+_EVENT = ("event", "context")
 
 
-def _plain_functions(hook: Any, argnames: tuple[str, ...]) -> tuple[Callable[..., Any], ...] | None:
-    """The hook's implementations in pluggy's call order, if all can be called directly.
+class HookDispatch:
+    """Calls the per-request and per-event hooks, skipping pluggy's generic dispatch when it can.
 
-    The per-request and per-event hooks run on every call (per event: thousands
-    of times a stream), and pluggy's generic dispatch costs more than most
-    implementations do. When every implementation is a plain function taking
-    exactly ``argnames`` -- no wrappers, no optional or partial arguments --
-    calling them most recently registered first is what pluggy does. Otherwise
-    ``None``: the caller goes through pluggy.
+    These hooks run on every call (per event: thousands of times a stream), and
+    pluggy's dispatch costs more than most implementations do. When every
+    implementation of a hook is a plain function taking exactly the hook's
+    arguments -- no wrappers, no optional or partial arguments -- calling them
+    most recently registered first is what pluggy does. Which case applies is
+    worked out once per set of registered implementations: registering or
+    unregistering a plugin changes the set, and the next call sees it.
     """
-    impls = hook.get_hookimpls()
-    if any(
-        impl.hookwrapper or impl.wrapper or impl.kwargnames or impl.argnames != argnames
-        for impl in impls
-    ):
-        return None
-    return tuple(impl.function for impl in reversed(impls))
+
+    def __init__(self, relay: Any) -> None:
+        self._relay = relay
+        self._plain: dict[str, tuple[list[Any], tuple[Callable[..., Any], ...] | None]] = {}
+
+    def caller(self, name: str) -> Any:
+        """pluggy's caller of hook ``name``."""
+        return getattr(self._relay, name)
+
+    def plain_functions(
+        self, name: str, argnames: tuple[str, ...]
+    ) -> tuple[Callable[..., Any], ...] | None:
+        """The implementations of hook ``name`` in call order, or ``None``: use pluggy."""
+        impls = self.caller(name).get_hookimpls()
+        cached = self._plain.get(name)
+        if cached is not None and cached[0] == impls:
+            return cached[1]
+        functions: tuple[Callable[..., Any], ...] | None = None
+        if not any(
+            impl.hookwrapper or impl.wrapper or impl.kwargnames or impl.argnames != argnames
+            for impl in impls
+        ):
+            functions = tuple(impl.function for impl in reversed(impls))
+        self._plain[name] = (impls, functions)
+        return functions
+
+    def call(self, name: str, argnames: tuple[str, ...], *args: Any) -> list[Any]:
+        """Call hook ``name`` with ``args`` named ``argnames``; return its non-``None`` results."""
+        functions = self.plain_functions(name, argnames)
+        if functions is None:
+            hook = self.caller(name)
+            return list(hook(**dict(zip(argnames, args, strict=True))))
+        return [result for function in functions if (result := function(*args)) is not None]
 
 
-def _call_hook(hook: Any, argnames: tuple[str, ...], *args: Any) -> list[Any]:
-    """Call a (non-firstresult) hook with ``args`` named ``argnames``; its non-``None`` results."""
-    functions = _plain_functions(hook, argnames)
-    if functions is None:
-        return list(hook(**dict(zip(argnames, args, strict=True))))
-    return [result for function in functions if (result := function(*args)) is not None]
-
-
-def _stream_event_notifier(hook: Any) -> Callable[[StreamEvent, CallContext], object]:
+def _stream_event_notifier(hooks: HookDispatch) -> Callable[[StreamEvent, CallContext], object]:
     """A function calling every ``fruxon_on_stream_event`` implementation (looked up per stream)."""
-    functions = _plain_functions(hook, ("event", "context"))
+    functions = hooks.plain_functions("fruxon_on_stream_event", _EVENT)
     if functions is None:
+        hook = hooks.caller("fruxon_on_stream_event")
         return lambda event, context: hook(event=event, context=context)
     if len(functions) == 1:
         return functions[0]
