@@ -36,7 +36,14 @@ from .models import ExecutionResult
 from .operations import Call
 from .sse import ServerSentEvent
 
-__all__ = ["CallContext", "CallRunner", "Pipeline", "RetryDecision", "StreamProgress"]
+__all__ = [
+    "CallContext",
+    "CallRunner",
+    "HookDispatch",
+    "Pipeline",
+    "RetryDecision",
+    "StreamProgress",
+]
 
 T = TypeVar("T")
 
