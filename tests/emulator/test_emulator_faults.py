@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from fruxon_emulator import EmulatorServer
+
 FAULT = "X-Fruxon-Emulator-Fault"
 COUNT_3 = {"parameters": {"count": 3}}
 
@@ -171,6 +173,31 @@ def test_stall_without_keepalive_is_silent(api: Any) -> None:
     )
     data, _ = api.dechunk(raw.body)
     assert b": ping" not in data
+
+
+def test_a_client_leaving_during_a_silent_stall_ends_the_stream_at_once() -> None:
+    """The stall notices the hang-up: the open-stream gauge drops long before the stall ends."""
+    server = EmulatorServer().start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request(
+            "POST",
+            "/v1/tenants/acme-corp/agents/echo-agent:stream",
+            body=b"{}",
+            headers={"X-API-KEY": server.api_key, FAULT: "stall_after=1; stall_ms=30000"},
+        )
+        assert conn.getresponse().readline().startswith(b"event: status")
+        assert server.stats()["streams"]["open"] == 1
+        conn.close()
+        deadline = time.monotonic() + 10
+        while server.stats()["streams"]["open"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        streams = server.stats()["streams"]
+        assert streams["open"] == 0
+        assert streams["clientDisconnects"] == 1
+        assert streams["completed"] == 0
+    finally:
+        server.stop()
 
 
 def test_framing_close_is_close_delimited(api: Any) -> None:

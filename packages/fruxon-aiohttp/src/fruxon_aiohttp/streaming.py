@@ -74,16 +74,14 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
         # at the terminal event, on close and on failure, so this never skips a rule).
         index = self._index
         batch = self._batch
-        if index < len(batch):
-            self._index = index + 1
-            return self._accept(batch[index])
-        return await self._next_after_batch()
-
-    def _accept(self, sse: ServerSentEvent) -> StreamEvent:
+        if index >= len(batch):
+            batch = await self._next_after_batch()
+            index = 0
+        self._index = index + 1
         progress = self._progress
         assert progress is not None
         try:
-            event = progress.accept(sse)
+            event = progress.accept(batch[index])
         except BaseException:
             self._fail()
             raise
@@ -95,8 +93,8 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
                 self._release()  # the connection goes back to the pool now
         return event
 
-    async def _next_after_batch(self) -> StreamEvent:
-        """The batch is used up: stop after a terminal event, else read the next chunk."""
+    async def _next_after_batch(self) -> list[ServerSentEvent]:
+        """The batch is used up: stop after a terminal event, else read until events arrive."""
         progress = self._progress
         if progress is None:
             if self._finished:
@@ -111,8 +109,8 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
         except BaseException:
             self._fail()
             raise
-        self._batch, self._index = batch, 1
-        return self._accept(batch[0])
+        self._batch = batch
+        return batch
 
     async def _stop(self, progress: StreamProgress) -> None:
         """After the terminal event (or a close): release the connection, then end."""

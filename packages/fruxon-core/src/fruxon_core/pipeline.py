@@ -29,7 +29,13 @@ import msgspec
 import pluggy
 
 from .config import ClientConfig
-from .events import ResultCollector, StreamEvent, decode_stream_event, stream_error
+from .events import (
+    TERMINAL_EVENTS,
+    ResultCollector,
+    StreamEvent,
+    decode_event_data,
+    stream_error,
+)
 from .exceptions import FruxonConnectionError, FruxonError, FruxonTimeoutError, error_from_response
 from .http import Request, Response, Timeout
 from .models import ExecutionResult
@@ -278,6 +284,7 @@ class StreamProgress:
         self.runner = runner
         self.collector = ResultCollector()
         self.terminal: StreamEvent | None = None
+        self._context = runner.context
         self._notify = _stream_event_notifier(runner.hooks)
 
     @property
@@ -286,12 +293,13 @@ class StreamProgress:
 
     def accept(self, sse: ServerSentEvent) -> StreamEvent:
         """Decode one frame, run the event hooks and remember terminal events."""
-        event = decode_stream_event(sse)
-        context = self.runner.context
+        # decode_stream_event() written out: this runs once per event of every stream
+        event = StreamEvent(sse.event, decode_event_data(sse.data), sse.id)
+        context = self._context
         context.events_received += 1
         self._notify(event, context)
         self.collector.add(event)
-        if event.event in ("done", "error"):
+        if event.event in TERMINAL_EVENTS:
             self.terminal = event
         return event
 

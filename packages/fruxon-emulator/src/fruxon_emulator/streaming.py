@@ -1,7 +1,7 @@
 """Writing SSE frames to the socket as they are produced, with stream faults.
 
 A frame is written as soon as the script produces it: frames that follow each
-other without pacing go out together in one `write()` (up to 64), and every
+other without pacing go out together in one `write()` (up to 16 KiB), and every
 frame is flushed before a pause, so clients see real incremental delivery
 while unpaced benchmark streams are not limited by one syscall per event. Faults are
 applied between events: `drop_after`, `error_after`, `stall_after` (with
@@ -29,7 +29,8 @@ __all__ = ["MALFORMED_FRAME", "PING_FRAME", "EventStream", "StreamOutcome", "enc
 PING_FRAME = b": ping\n\n"
 MALFORMED_FRAME = b'event: text\ndata: {"chunk": \n\n'
 _FLUSH_WAIT_S = 2.0
-_YIELD_EVERY = 64  # unpaced frames per write, and between yields to the event loop
+_STALL_CHECK_MS = 50
+_WRITE_BYTES = 16 * 1024  # unpaced frames per write, and between yields to the event loop
 
 
 def encode_frame(name: str, data: Mapping[str, Any], *, final_blank: bool = True) -> bytes:
@@ -95,14 +96,12 @@ class EventStream:
         final_blank = plan.final_blank
         write = self.response.write
         batch = bytearray()
-        batched = 0
         for sent, event in enumerate(itertools.chain(events, (terminal,))):
             due = sent in faults_at
             delay_ms = event.delay_ms
-            if batched and (delay_ms or due or batched >= _YIELD_EVERY):
+            if batch and (delay_ms or due or len(batch) >= _WRITE_BYTES):
                 await write(bytes(batch))
                 batch.clear()
-                batched = 0
                 await asyncio.sleep(0)  # unpaced streams must not starve other requests
             if due:
                 interrupted = await self._inject_before(sent)
@@ -113,7 +112,6 @@ class EventStream:
             batch += encode_frame(
                 event.name, event.data, final_blank=final_blank or event is not terminal
             )
-            batched += 1
         if batch:
             await write(bytes(batch))
         await self.response.write_eof()
@@ -142,14 +140,26 @@ class EventStream:
         return None
 
     async def _stall(self, total_ms: int, keepalive_ms: int | None) -> None:
-        """Go quiet for `total_ms`, sending `: ping` every `keepalive_ms`."""
+        """Go quiet for `total_ms`, sending `: ping` every `keepalive_ms`.
+
+        A client that hangs up meanwhile ends the stream at once (checked every
+        `_STALL_CHECK_MS`) rather than when the stall is over, so the stream
+        counters are right while the client is still running its checks.
+        """
         remaining = total_ms
+        next_ping = keepalive_ms
         while remaining > 0:
-            step = min(remaining, keepalive_ms) if keepalive_ms else remaining
+            step = min(remaining, _STALL_CHECK_MS, next_ping or remaining)
             await asyncio.sleep(step / 1000)
             remaining -= step
-            if keepalive_ms and remaining > 0:
-                await self.response.write(PING_FRAME)
+            transport = self.request.transport
+            if transport is None or transport.is_closing():
+                raise ConnectionResetError("the client left during a stall")
+            if keepalive_ms and next_ping is not None:
+                next_ping -= step
+                if next_ping <= 0 and remaining > 0:
+                    await self.response.write(PING_FRAME)
+                    next_ping = keepalive_ms
 
     async def _abort_connection(self) -> None:
         """Let the frames already written leave, then kill the TCP connection."""
