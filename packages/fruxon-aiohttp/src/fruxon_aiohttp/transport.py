@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
@@ -64,14 +62,6 @@ def map_transport_error(exc: BaseException) -> FruxonConnectionError:
 
 
 TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
-
-
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    try:
-        yield
-    except TRANSPORT_ERRORS as exc:
-        raise map_transport_error(exc) from exc
 
 
 def client_timeout(
@@ -166,11 +156,12 @@ class StreamingResponse:
         """
         limit = client_timeout(self.request.timeout, True, None).sock_read
         try:
-            with _mapped_errors():
-                if limit is None:
-                    body = await self._response.read()
-                else:
-                    body = await asyncio.wait_for(self._response.read(), limit)
+            if limit is None:
+                body = await self._response.read()
+            else:
+                body = await asyncio.wait_for(self._response.read(), limit)
+        except TRANSPORT_ERRORS as exc:
+            raise map_transport_error(exc) from exc
         finally:
             self.close()
         return Response(self.status, self.headers, body, self.request, self.reason)
@@ -238,7 +229,7 @@ class AiohttpTransport:
     async def send(self, request: Request, remaining: float | None) -> Response:
         session = self._session_for_this_loop()
         started = self._loop.time() if self._loop is not None else 0.0
-        with _mapped_errors():
+        try:  # (not a context manager: this runs on every call)
             async with session.request(
                 request.method,
                 request.url,
@@ -248,6 +239,8 @@ class AiohttpTransport:
                 allow_redirects=False,
             ) as response:
                 body = await response.read()
+        except TRANSPORT_ERRORS as exc:
+            raise map_transport_error(exc) from exc
         elapsed = self._loop.time() - started if self._loop is not None else 0.0
         return Response(
             response.status,
@@ -260,7 +253,7 @@ class AiohttpTransport:
 
     async def open_stream(self, request: Request, remaining: float | None) -> StreamingResponse:
         session = self._session_for_this_loop()
-        with _mapped_errors():
+        try:
             response = await session.request(
                 request.method,
                 request.url,
@@ -269,6 +262,8 @@ class AiohttpTransport:
                 timeout=_attempt_timeout(request.timeout, True, remaining),
                 allow_redirects=False,
             )
+        except TRANSPORT_ERRORS as exc:
+            raise map_transport_error(exc) from exc
         return StreamingResponse(response, request)
 
     async def close(self) -> None:
