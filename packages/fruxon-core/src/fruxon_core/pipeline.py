@@ -112,7 +112,7 @@ class Pipeline:
 
         self.config = config
         self.plugin_manager = plugin_manager
-        self.hooks = HookDispatch(plugin_manager.hook)
+        self.hook_dispatch = HookDispatch(plugin_manager.hook)
         self.transport = transport
         self.is_async = is_async
         self._user_agent = config.user_agent or user_agent(transport, transport_version)
@@ -149,7 +149,7 @@ class CallRunner(Generic[T]):
         total = config.timeout.total
         self.call = call
         self.hook = pipeline.plugin_manager.hook
-        self.hooks = pipeline.hooks
+        self.hook_dispatch = pipeline.hook_dispatch
         self.context = CallContext(
             operation=endpoint.name,
             idempotent=endpoint.idempotent,
@@ -188,7 +188,7 @@ class CallRunner(Generic[T]):
         """
         request = self._attempt_request()
         context = self.context
-        hooks = self.hooks
+        hooks = self.hook_dispatch
         for headers in hooks.call("fruxon_prepare_request", _REQUEST, request, context):
             if inspect.isawaitable(headers):
                 _close_awaitable(headers)
@@ -204,7 +204,7 @@ class CallRunner(Generic[T]):
         """Like :meth:`prepare`, awaiting hook results that are awaitable."""
         request = self._attempt_request()
         context = self.context
-        hooks = self.hooks
+        hooks = self.hook_dispatch
         for result in hooks.call("fruxon_prepare_request", _REQUEST, request, context):
             headers = await result if inspect.isawaitable(result) else result
             request = request.with_headers(headers or {})
@@ -249,7 +249,7 @@ class CallRunner(Generic[T]):
 
     def check_status(self, response: Response) -> None:
         """Run the response hooks; raise the mapped API error for a non-2xx status."""
-        self.hooks.call("fruxon_on_response", _RESPONSE, response, self.context)
+        self.hook_dispatch.call("fruxon_on_response", _RESPONSE, response, self.context)
         if not response.ok:
             raise error_from_response(
                 response.status, response.headers, response.body, reason=response.reason
@@ -285,7 +285,7 @@ class StreamProgress:
         self.collector = ResultCollector()
         self.terminal: StreamEvent | None = None
         self._context = runner.context
-        self._notify = _stream_event_notifier(runner.hooks)
+        self._notify = _stream_event_notifier(runner.hook_dispatch)
 
     @property
     def finished(self) -> bool:
