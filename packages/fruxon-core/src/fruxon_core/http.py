@@ -8,7 +8,9 @@ bytes). Nothing here knows about sockets.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
+
+import msgspec
 
 from .redaction import redact_headers
 
@@ -41,16 +43,19 @@ class Timeout:
         return cls(connect=min(seconds, 10.0), read=seconds, stream_idle=seconds, total=None)
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One HTTP request, ready to send; treat ``headers`` as read-only."""
+class Request(msgspec.Struct, frozen=True):
+    """One HTTP request, ready to send; treat ``headers`` as read-only.
+
+    A frozen msgspec struct (like every value the SDK hands out): one is built
+    per call and copied per hook that adds headers, so construction cost counts.
+    """
 
     method: str
     url: str
     headers: Mapping[str, str]
     body: bytes | None = None
     stream: bool = False
-    timeout: Timeout = field(default_factory=Timeout)
+    timeout: Timeout = msgspec.field(default_factory=Timeout)
     operation: str = ""
     """Name of the API operation, e.g. ``"execute"`` (for hooks and logs)."""
     path: str = ""
@@ -71,13 +76,7 @@ class Request:
                     del merged[same]
                 lowered[name.lower()] = name
             merged[name] = value
-        # Not dataclasses.replace(): this runs on every attempt, and replace()
-        # costs several times copying the fields directly.
-        clone = object.__new__(Request)
-        for field_name in _REQUEST_FIELDS:
-            object.__setattr__(clone, field_name, getattr(self, field_name))
-        object.__setattr__(clone, "headers", merged)
-        return clone
+        return msgspec.structs.replace(self, headers=merged)
 
     def header(self, name: str) -> str | None:
         """The value of a header, looked up case-insensitively."""
@@ -91,11 +90,7 @@ class Request:
         )
 
 
-_REQUEST_FIELDS = tuple(f.name for f in fields(Request))
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(msgspec.Struct, frozen=True):
     """A complete HTTP response. Header names are lower-case."""
 
     status: int

@@ -21,7 +21,7 @@ import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote_plus, urlsplit
 
@@ -70,8 +70,7 @@ class RetryDecision:
         return cls(False)
 
 
-@dataclass
-class CallContext:
+class CallContext(msgspec.Struct):
     """What hooks know about the call in progress. ``state`` is scratch space for plugins."""
 
     operation: str
@@ -86,9 +85,9 @@ class CallContext:
     agent_id: str | None = None
     """The agent the call is about (execute, stream, get_agent, ...), else ``None``."""
     attempt: int = 1
-    started: float = field(default_factory=time.monotonic)
+    started: float = msgspec.field(default_factory=time.monotonic)
     events_received: int = 0
-    state: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def retries(self) -> int:
@@ -227,7 +226,7 @@ class CallRunner(Generic[T]):
             stream_idle=timeout.stream_idle,
             total=timeout.total,
         )
-        return replace(self._base, timeout=clipped)
+        return msgspec.structs.replace(self._base, timeout=clipped)
 
     def remaining(self) -> float | None:
         """Seconds left before the call's total deadline, or ``None`` without one."""
