@@ -72,6 +72,11 @@ class AgentScript:
 
     `repeat_chunk` replaces the reply: it is emitted `repeat_count_parameter`
     times with `{i}` set to 0, 1, ... (the benchmark agent).
+
+    `pause_for_approval` makes every run stop on a human-approval gate after
+    its reply instead of finishing: the stream ends in the `done` pause form,
+    `:execute` answers `status: "WaitingForHuman"` with a
+    `humanApprovalRequestId`, and the record stays `WAITING_FOR_ASYNC`.
     """
 
     reply: str = "Hello from {agent}."
@@ -86,6 +91,7 @@ class AgentScript:
     base_input_tokens: int = 40
     input_price_per_token: float = 0.000002
     output_price_per_token: float = 0.000008
+    pause_for_approval: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,7 @@ def _parse_script(table: Mapping[str, Any], where: str) -> AgentScript:
         output_price_per_token=read_number(
             table, "output_price_per_token", where, AgentScript.output_price_per_token
         ),
+        pause_for_approval=read_bool(table, "pause_for_approval", where, False),
     )
 
 

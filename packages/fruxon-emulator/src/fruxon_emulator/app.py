@@ -4,7 +4,8 @@ A low-level `web.Server` (no aiohttp router) means every request — odd
 methods, `%2F` in ids, `:verb` suffixes, garbage paths — reaches our
 dispatcher, so every answer is problem+json and nothing reaches a 500 unless
 a fault asked for it. Order per request: route match, count, authenticate,
-read the body (413), plan faults, inject latency/status, run the handler.
+check the key's scope for the route (403 `insufficient_scope`), read the
+body (413), plan faults, inject latency/status, run the handler.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .replies import JsonReply, problem_reply, render_reply, send_truncated
 from .routes import API_ROUTES
 from .routes.control import CONTROL_PREFIX, control_reply
 from .routing import API_PREFIX, ParsedPath, Route, match_route, parse_path
+from .scopes import require_scope
 from .state import EmulatorState
 
 __all__ = ["EmulatorHandler", "create_web_server"]
@@ -106,10 +108,11 @@ class EmulatorHandler:
 
     async def _serve_api(self, request: web.BaseRequest, parsed: ParsedPath) -> web.StreamResponse:
         tenant_id, matched = self._match(request, parsed)
-        tenant = authorize(self.state.config, request.headers, tenant_id)
+        tenant, scopes = authorize(self.state.config, request.headers, tenant_id)
         if isinstance(matched, ProblemError):
             raise matched
         route, params = matched
+        require_scope(route.scope, scopes)
         body = await read_body(request, self.state.config.max_body_bytes)
         plan = self._fault_plan(request, tenant, route, params)
         if plan.latency_ms:

@@ -3,18 +3,28 @@
 Both spellings the spec records are accepted — `X-API-KEY` (seed SDK) and
 `Authorization: Bearer` (2.0.2) — so either client generation works. A key
 used on another tenant's path is 403 if that tenant exists and 404 if not.
+A scoped key also carries its scopes, which the dispatcher checks against the
+route (`scopes.require_scope`) once the route is known.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from .config import EmulatorConfig, TenantConfig
 from .problems import ProblemError
 
-__all__ = ["authorize", "presented_api_key"]
+__all__ = ["Caller", "authorize", "presented_api_key"]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="fruxon-emulator"'}
+
+
+class Caller(NamedTuple):
+    """Who is calling: the key's tenant and its scopes (None: a full-access key)."""
+
+    tenant: TenantConfig
+    scopes: tuple[str, ...] | None
 
 
 def presented_api_key(headers: Mapping[str, str]) -> str | None:
@@ -28,7 +38,7 @@ def presented_api_key(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def authorize(config: EmulatorConfig, headers: Mapping[str, str], tenant_id: str) -> TenantConfig:
+def authorize(config: EmulatorConfig, headers: Mapping[str, str], tenant_id: str) -> Caller:
     key = presented_api_key(headers)
     if key is None:
         raise ProblemError(
@@ -38,7 +48,7 @@ def authorize(config: EmulatorConfig, headers: Mapping[str, str], tenant_id: str
     if owner is None:
         raise ProblemError(401, "Unknown API key.", headers=_CHALLENGE)
     if owner.id == tenant_id:
-        return owner
+        return Caller(owner, owner.scopes_of(key))
     if config.tenant(tenant_id) is None:
         raise ProblemError(404, f"Tenant {tenant_id!r} not found.")
     raise ProblemError(403, f"This API key belongs to tenant {owner.id!r}, not {tenant_id!r}.")

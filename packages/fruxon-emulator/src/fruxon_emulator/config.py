@@ -1,5 +1,8 @@
 """The emulator's world: tenants with API keys, agents and seeded integrations.
 
+A tenant's `api_keys` have full access; its `scoped_api_keys` carry a list of
+scopes (see `scopes`) and get 403 `insufficient_scope` on routes outside them.
+
 Loaded from TOML (format in the package README). The shipped
 `default_agents.toml` is read through importlib.resources so it works from a
 wheel, a zip or an editable checkout alike.
@@ -26,6 +29,7 @@ from .config_fields import (
     read_table_list,
 )
 from .parameters import parameter_metadata
+from .scopes import SCOPES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,6 +41,7 @@ __all__ = [
     "ConfigError",
     "EmulatorConfig",
     "IntegrationSeed",
+    "ScopedApiKey",
     "TenantConfig",
     "ToolSeed",
     "config_from_mapping",
@@ -51,10 +56,25 @@ SEED_TIMESTAMP_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z: stable createdAt 
 
 
 @dataclass(frozen=True)
+class ScopedApiKey:
+    """An API key limited to `scopes` (names from `scopes.SCOPES`)."""
+
+    key: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TenantConfig:
+    """A tenant: `api_keys` may do everything, `scoped_api_keys` only their scopes."""
+
     id: str
     display_name: str
     api_keys: tuple[str, ...]
+    scoped_api_keys: tuple[ScopedApiKey, ...] = ()
+
+    def scopes_of(self, api_key: str) -> tuple[str, ...] | None:
+        """The scopes of one of this tenant's keys; None for a full-access key."""
+        return next((s.scopes for s in self.scoped_api_keys if s.key == api_key), None)
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,11 @@ class EmulatorConfig:
         if not self.tenants:
             raise ConfigError("the configuration needs at least one [tenants.<id>] table")
         keys = {key: tenant for tenant in self.tenants for key in tenant.api_keys}
+        for tenant in self.tenants:
+            for scoped in tenant.scoped_api_keys:
+                if scoped.key in keys:
+                    raise ConfigError(f"API key {scoped.key!r} is declared more than once")
+                keys[scoped.key] = tenant
         object.__setattr__(self, "_keys", keys)
 
     def tenant(self, tenant_id: str) -> TenantConfig | None:
@@ -99,6 +124,24 @@ class EmulatorConfig:
         return [agent for agent in self.agents if agent.tenant == tenant_id]
 
 
+def _parse_scoped_keys(table: Mapping[str, Any], where: str) -> tuple[ScopedApiKey, ...]:
+    """`scoped_api_keys = [{ key = "…", scopes = ["agents:read"] }]`."""
+    scoped = []
+    for index, item in enumerate(read_table_list(table, "scoped_api_keys", where)):
+        spot = f"{where}.scoped_api_keys[{index}]"
+        key = read_str(item, "key", spot)
+        if not key:
+            raise ConfigError(f"{spot}.key must be a non-empty string")
+        scopes = read_str_list(item, "scopes", spot)
+        unknown = [scope for scope in scopes if scope not in SCOPES]
+        if unknown:
+            raise ConfigError(
+                f"{spot}.scopes: unknown scope {unknown[0]!r} (valid: {', '.join(SCOPES)})"
+            )
+        scoped.append(ScopedApiKey(key, scopes))
+    return tuple(scoped)
+
+
 def _parse_tenants(data: Mapping[str, Any]) -> tuple[TenantConfig, ...]:
     tenants = []
     for tenant_id, table in read_table(data, "tenants", "config").items():
@@ -109,7 +152,12 @@ def _parse_tenants(data: Mapping[str, Any]) -> tuple[TenantConfig, ...]:
         if not keys:
             raise ConfigError(f"{where}.api_keys must list at least one key")
         tenants.append(
-            TenantConfig(tenant_id, read_str(table, "display_name", where, tenant_id), keys)
+            TenantConfig(
+                tenant_id,
+                read_str(table, "display_name", where, tenant_id),
+                keys,
+                _parse_scoped_keys(table, where),
+            )
         )
     return tuple(tenants)
 

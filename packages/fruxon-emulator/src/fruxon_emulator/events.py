@@ -5,6 +5,11 @@ sharing the step id, then that step's `step_trace`; the `text` chunks (paced);
 `step_trace` for the answer step and the FLOW_STEP frame; `usage`. The
 terminal `done` (or `error`) is produced separately because faults can
 replace it. A generator, so a 20,000-chunk run never sits in memory twice.
+
+A run that pauses for human approval sends, after the answer's `step_trace`,
+the start of its `HITL` step, `usage` and `status {"status": "WaitingForHuman"}`
+(no FLOW_STEP frame: it is still open); its `done` is the pause form
+`{status, executionRecordId, sessionId, humanApprovalRequestId}` with no trace.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from .scripts import AgentRun
-from .traces import answer_step, flow_step, tool_step
+from .traces import WAITING_FOR_HUMAN, answer_step, flow_step, hitl_step, tool_step
 
 __all__ = ["SseEvent", "done_event", "error_event", "run_events"]
 
@@ -66,7 +71,10 @@ def run_events(run: AgentRun, pacing_ms: int) -> Iterator[SseEvent]:
     for index, chunk in enumerate(run.chunks):
         yield SseEvent("text", {"chunk": chunk}, pacing_ms if index else 0)
     yield SseEvent("step_trace", answer_step(run))
-    yield SseEvent("step_trace", flow_step(run, with_children=False))
+    if run.paused:
+        yield SseEvent("step_trace", hitl_step(run))
+    else:
+        yield SseEvent("step_trace", flow_step(run, with_children=False))
     yield SseEvent(
         "usage",
         {
@@ -78,9 +86,22 @@ def run_events(run: AgentRun, pacing_ms: int) -> Iterator[SseEvent]:
             "webSearchCalls": 0,
         },
     )
+    if run.paused:
+        yield SseEvent("status", {"status": WAITING_FOR_HUMAN})
 
 
 def done_event(run: AgentRun, trace: Mapping[str, Any]) -> SseEvent:
+    """The terminal `done`: with the trace, or the HITL pause form without it."""
+    if run.paused:
+        return SseEvent(
+            "done",
+            {
+                "status": WAITING_FOR_HUMAN,
+                "executionRecordId": run.record_id,
+                "sessionId": run.input.session_id,
+                "humanApprovalRequestId": run.approval_request_id,
+            },
+        )
     return SseEvent(
         "done",
         {

@@ -2,7 +2,9 @@
 
 Handlers raise ProblemError and the dispatcher renders it, so no code path
 builds an error body by hand and the wire contract (`type, title, status,
-detail, instance`, plus `errors` on 400 and `code` on 409) holds everywhere.
+detail, instance`, plus `errors` on 400, `code` on 409 and the
+`error, required, granted` members of a 403 `insufficient_scope`) holds
+everywhere.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class ProblemError(Exception):
 
     `errors` is the ASP.NET-style validation map `{field: [messages]}`; a 400
     always carries one (the whole-body field is `$`), as does a 422. A 409
-    always carries a machine `code`.
+    always carries a machine `code`. `extensions` are further top-level
+    members (RFC 7807 extension members), e.g. `error`/`required`/`granted`.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class ProblemError(Exception):
         errors: Mapping[str, list[str]] | None = None,
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{status} {detail}")
         self.status = status
@@ -54,6 +58,7 @@ class ProblemError(Exception):
             self.errors = {"$": [detail]}
         self.code = code if code is not None or status != 409 else "conflict"
         self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
 
     def body(self, instance: str) -> dict[str, Any]:
         title = problem_title(self.status)
@@ -68,4 +73,6 @@ class ProblemError(Exception):
             body["errors"] = self.errors
         if self.code is not None:
             body["code"] = self.code
+        for name, value in self.extensions.items():
+            body.setdefault(name, value)
         return body

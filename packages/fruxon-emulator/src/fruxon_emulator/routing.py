@@ -47,11 +47,15 @@ def parse_path(raw_path: str) -> ParsedPath:
 
 @dataclass(frozen=True)
 class Route:
-    """One operation; `template` is relative to `/v1/tenants/{tenant}/`."""
+    """One operation; `template` is relative to `/v1/tenants/{tenant}/`.
+
+    `scope` is what a scoped API key needs to use it (see `scopes`).
+    """
 
     method: str
     template: str
     handler: Handler
+    scope: str
     runs_agent: bool = False
 
     @property

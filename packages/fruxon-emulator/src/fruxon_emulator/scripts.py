@@ -89,6 +89,8 @@ class ToolCallOutcome:
 
 @dataclass(frozen=True)
 class AgentRun:
+    """One played script; `approval_request_id` is set when it paused for a human."""
+
     record_id: str
     input: RunInput
     chunks: tuple[str, ...]
@@ -99,6 +101,12 @@ class AgentRun:
     start_ms: int
     plan_end_ms: int
     end_ms: int
+    approval_request_id: str | None = None
+
+    @property
+    def paused(self) -> bool:
+        """True when the run stopped on a human-approval gate (still open)."""
+        return self.approval_request_id is not None
 
     @property
     def response(self) -> str:
@@ -215,4 +223,5 @@ def run_script(run_input: RunInput, now_ms: int) -> AgentRun:
         start_ms=now_ms,
         plan_end_ms=plan_end,
         end_ms=answer_start + answer_ms,
+        approval_request_id=str(uuid.uuid4()) if script.pause_for_approval else None,
     )

@@ -68,7 +68,7 @@ class RecordStore:
         return StoredRecord(json.loads(row[0]), json.loads(row[1]))
 
     def mark_failed(self, record_id: str, message: str) -> None:
-        """A stream that ended in an `error` event leaves a FAILED record."""
+        """A stream that ended in an `error` event leaves a FAILED record (waiting no more)."""
         row = self._db.execute(
             "SELECT record FROM execution_records WHERE id = ?", (record_id,)
         ).fetchone()
@@ -76,6 +76,7 @@ class RecordStore:
             return
         record = json.loads(row[0])
         record.update(status="FAILED", error=message)
+        record.pop("waitingFor", None)
         self._db.execute(
             "UPDATE execution_records SET record = ? WHERE id = ?", (json.dumps(record), record_id)
         )

@@ -3,6 +3,11 @@
 Written straight from the spec (§2.1, §2.8, §3.2, §3.3, §3.7) rather than
 shared with the SDK's models, so the emulator is an independent reading of
 the contract and can catch the SDK misreading it.
+
+A run paused for human approval (§7.4) is still open: its trace and FLOW_STEP
+frame have `endTime` 0, a `HITL` step waits for the approval, the response
+says `WaitingForHuman` and the record is `WAITING_FOR_ASYNC` with
+`waitingFor {kind: "APPROVAL", id}`.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from typing import Any
 from .scripts import AgentRun, ToolCallOutcome
 
 __all__ = [
+    "WAITING_FOR_HUMAN",
     "answer_step",
     "execution_record",
     "execution_response",
     "execution_trace",
     "flow_step",
+    "hitl_step",
     "record_result",
     "result_value",
     "tool_step",
@@ -40,12 +47,20 @@ def result_value(value: Any) -> dict[str, Any]:
     return {"strValue": value} if isinstance(value, str) else {"jsonValue": value}
 
 
-def _timed(step_id: str, name: str, kind: str, start: int, end: int) -> dict[str, Any]:
+WAITING_FOR_HUMAN = "WaitingForHuman"  # the HITL pause marker as 2.0.2 matches it (§5.4, §7.3)
+_SUSPENDED = "WAITING_FOR_ASYNC"  # the record status of a suspended run (§7.3)
+_OPEN_STATUS = "UNSPECIFIED"  # a step that has not finished yet
+
+
+def _timed(
+    step_id: str, name: str, kind: str, start: int, end: int, status: str = "SUCCESS"
+) -> dict[str, Any]:
+    """A StepTrace; an open step has `end` 0 and so, as on the platform, a negative duration."""
     return {
         "id": step_id,
         "displayName": name,
         "type": kind,
-        "status": "SUCCESS",
+        "status": status,
         "startTime": start,
         "endTime": end,
         "duration": end - start,
@@ -102,9 +117,24 @@ def answer_step(run: AgentRun) -> dict[str, Any]:
     )
 
 
-def flow_step(run: AgentRun, *, with_children: bool = True) -> dict[str, Any]:
+def hitl_step(run: AgentRun) -> dict[str, Any]:
+    """The human-approval gate a paused run waits on: started, not finished."""
     step = _timed(
-        f"{run.record_id[:8]}-flow", run.agent.display_name, "FLOW_STEP", run.start_ms, run.end_ms
+        f"{run.record_id[:8]}-hitl", "Human approval", "HITL", run.end_ms, 0, _OPEN_STATUS
+    )
+    step["hitlTrace"] = {"humanApprovalRequestId": run.approval_request_id}
+    return step
+
+
+def flow_step(run: AgentRun, *, with_children: bool = True) -> dict[str, Any]:
+    end, status = (0, _OPEN_STATUS) if run.paused else (run.end_ms, "SUCCESS")
+    step = _timed(
+        f"{run.record_id[:8]}-flow",
+        run.agent.display_name,
+        "FLOW_STEP",
+        run.start_ms,
+        end,
+        status,
     )
     if not with_children:
         return step
@@ -121,12 +151,14 @@ def flow_step(run: AgentRun, *, with_children: bool = True) -> dict[str, Any]:
         )
     step["steps"].extend(tool_step(run, call) for call in run.tool_calls)
     step["steps"].append(answer_step(run))
+    if run.paused:
+        step["steps"].append(hitl_step(run))
     return step
 
 
 def execution_trace(run: AgentRun) -> dict[str, Any]:
-    """AgentExecutionTrace (§3.2) with the step tree (§3.3)."""
-    return {
+    """AgentExecutionTrace (§3.2) with the step tree (§3.3); open (no result) if paused."""
+    trace: dict[str, Any] = {
         "agentId": run.agent.id,
         "agentRevision": run.input.reported_revision,
         "duration": run.duration_ms,
@@ -143,11 +175,15 @@ def execution_trace(run: AgentRun) -> dict[str, Any]:
         "traces": [flow_step(run)],
         "result": {"strValue": run.response},
     }
+    if run.paused:
+        trace["endTime"] = 0
+        del trace["result"]
+    return trace
 
 
 def execution_response(run: AgentRun, trace: Mapping[str, Any]) -> dict[str, Any]:
-    """AgentExecutionResponse (§2.1)."""
-    return {
+    """AgentExecutionResponse (§2.1); a paused run adds `humanApprovalRequestId`."""
+    response: dict[str, Any] = {
         "response": run.response,
         "trace": dict(trace),
         "sessionId": run.input.session_id,
@@ -155,11 +191,17 @@ def execution_response(run: AgentRun, trace: Mapping[str, Any]) -> dict[str, Any
         "executionRecordId": run.record_id,
         "status": "COMPLETED",
     }
+    if run.paused:
+        response.update(status=WAITING_FOR_HUMAN, humanApprovalRequestId=run.approval_request_id)
+    return response
 
 
 def execution_record(run: AgentRun) -> dict[str, Any]:
-    """AgentExecutionRecordResponse (§3.7) of a completed run."""
-    return {
+    """AgentExecutionRecordResponse (§3.7): COMPLETED, or suspended on an approval.
+
+    A suspended record has no `endTime` yet (null) and says what it waits for.
+    """
+    record: dict[str, Any] = {
         "id": run.record_id,
         "agentId": run.agent.id,
         "agentRevision": run.input.reported_revision,
@@ -179,16 +221,26 @@ def execution_record(run: AgentRun) -> dict[str, Any]:
         "sessionId": run.input.session_id,
         "environmentSlug": run.input.environment_slug,
     }
+    if run.paused:
+        record.update(
+            status=_SUSPENDED,
+            endTime=None,
+            waitingFor={"kind": "APPROVAL", "id": run.approval_request_id},
+        )
+    return record
 
 
 def trace_envelope(record: Mapping[str, Any], trace: Mapping[str, Any]) -> dict[str, Any]:
-    """The `…/executionRecords/{id}/trace` payload (§2.8)."""
-    return {
+    """The `…/executionRecords/{id}/trace` payload (§2.8); `waitingFor` only while suspended."""
+    envelope: dict[str, Any] = {
         "status": record["status"],
         "runType": record["runType"],
         "rootExecutionId": record["rootExecutionId"],
         "trace": dict(trace),
     }
+    if record.get("waitingFor") is not None:
+        envelope["waitingFor"] = record["waitingFor"]
+    return envelope
 
 
 def record_result(record: Mapping[str, Any], trace: Mapping[str, Any]) -> dict[str, Any]:

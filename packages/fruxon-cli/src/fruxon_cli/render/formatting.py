@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fruxon_core.models import ExecutionTrace
+from fruxon_core.models import ExecutionResult, ExecutionTrace
 
-__all__ = ["compact_json", "format_cost", "format_ms", "summary_line"]
+__all__ = ["approval_line", "compact_json", "format_cost", "format_ms", "summary_line"]
 
 
 def format_ms(duration: int | float | None) -> str:
@@ -26,6 +26,16 @@ def summary_line(trace: ExecutionTrace, record_id: str) -> str:
     parts = [f"{trace.duration}ms", format_cost(trace.total_cost)]
     if record_id:
         parts.append(record_id)
+    return " · ".join(parts)
+
+
+def approval_line(result: ExecutionResult) -> str:
+    """The line that ends a paused run: what it waits for, the request id, the record id."""
+    parts = ["⏸ Waiting for human approval"]
+    if result.human_approval_request_id:
+        parts.append(f"approval request {result.human_approval_request_id}")
+    if result.execution_record_id:
+        parts.append(f"record {result.execution_record_id}")
     return " · ".join(parts)
 
 

@@ -1,5 +1,7 @@
 """How a streamed run looks to a person: the text as it arrives, each tool call
-and its result on one dim line, and the duration · cost · record id at the end."""
+and its result on one dim line, and the duration · cost · record id at the end
+(or, for a run that paused on a human-approval gate, a line saying so with the
+approval request id and the record id)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from rich.console import Console
 from rich.text import Text
 
 from fruxon_core.events import (
-    Done,
     StatusChange,
     StepTrace,
     StreamEvent,
@@ -20,7 +21,7 @@ from fruxon_core.events import (
 )
 from fruxon_core.models import ExecutionResult
 
-from .formatting import compact_json, format_ms, summary_line
+from .formatting import approval_line, compact_json, format_ms, summary_line
 
 __all__ = ["StreamPrinter", "print_summary"]
 
@@ -51,13 +52,6 @@ class StreamPrinter:
             self._line(Text(f"  [{payload.status}]", style="yellow"))
         elif isinstance(payload, StepTrace) and payload.status.upper() == "ERROR":
             self._line(Text(f"  ✗ {payload.display_name}: {payload.error}", style="red"))
-        elif isinstance(payload, Done) and payload.human_approval_request_id:
-            self._line(
-                Text(
-                    f"  ⏸ waiting for human approval ({payload.human_approval_request_id})",
-                    style="yellow",
-                )
-            )
 
     def end_line(self) -> None:
         """Finish a partly written line of text (before a notice or the prompt)."""
@@ -103,5 +97,8 @@ def _arguments(arguments: Any) -> str:
 
 
 def print_summary(console: Console, result: ExecutionResult) -> None:
-    """The closing ``duration · cost · record id`` line."""
-    console.print(Text(summary_line(result.trace, result.execution_record_id), style="dim"))
+    """The closing ``duration · cost · record id`` line, or the approval line of a paused run."""
+    if result.waiting_for_human:
+        console.print(Text(approval_line(result), style="yellow"))
+    else:
+        console.print(Text(summary_line(result.trace, result.execution_record_id), style="dim"))

@@ -1,0 +1,65 @@
+"""API-key scopes: which scope each route family needs, and the 403 that says so.
+
+A tenant's plain `api_keys` may do everything. Keys listed under
+`scoped_api_keys` carry an explicit list of scopes; a request whose route
+needs a scope the key lacks gets 403 problem+json with the members the 2.0.2
+client turns into `InsufficientScopeError` (spec §6.1):
+`{"error": "insufficient_scope", "required": "<scope>", "granted": [...]}`.
+
+The platform's real scope names are not in any source the spec could check,
+so these are the emulator's own: one per route family, kept small.
+
+* `agents:read`: `GET agents`, `GET agents/{a}`, a revision's parameters,
+  execution records (the record, its trace, its result);
+* `agents:execute`: `:execute`, `:stream`, their revision routes, `:test`,
+  `:streamTest`, draft runs;
+* `integrations:read`: `GET integrations`, `GET integrations/{i}`,
+  `GET …/tools`, `GET …/tools/{t}`;
+* `integrations:write`: creating and updating integrations and tools,
+  deleting tools, `:verifyConfig`, `tools:test`, `tools:run`.
+
+Each route's scope is set beside its path in `routes.API_ROUTES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .problems import ProblemError
+
+__all__ = [
+    "AGENTS_EXECUTE",
+    "AGENTS_READ",
+    "INTEGRATIONS_READ",
+    "INTEGRATIONS_WRITE",
+    "SCOPES",
+    "require_scope",
+]
+
+AGENTS_READ = "agents:read"
+AGENTS_EXECUTE = "agents:execute"
+INTEGRATIONS_READ = "integrations:read"
+INTEGRATIONS_WRITE = "integrations:write"
+
+#: Every scope a route can require; a scoped key may only list these.
+SCOPES = (AGENTS_READ, AGENTS_EXECUTE, INTEGRATIONS_READ, INTEGRATIONS_WRITE)
+
+
+def require_scope(required: str, granted: Sequence[str] | None) -> None:
+    """Pass when the key may use the route (`granted` None means a full-access key).
+
+    Otherwise raise the 403 `insufficient_scope` problem, with the RFC 6750
+    `WWW-Authenticate` challenge naming the missing scope.
+    """
+    if granted is None or required in granted:
+        return
+    raise ProblemError(
+        403,
+        f"This API key lacks the {required!r} scope this operation needs.",
+        headers={
+            "WWW-Authenticate": (
+                f'Bearer realm="fruxon-emulator", error="insufficient_scope", scope="{required}"'
+            )
+        },
+        extensions={"error": "insufficient_scope", "required": required, "granted": list(granted)},
+    )
