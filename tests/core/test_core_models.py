@@ -456,8 +456,11 @@ def test_managed_by_cleans_its_own_fields():
     assert agent.managed_by == ManagedBy(ownership="LINKED", roles=["x"], linked_owner_count=4)
 
 
-@pytest.mark.parametrize("raw", ["yes", "", None, [True], {"v": True}, "false", 0])
+@pytest.mark.parametrize(
+    "raw", ["yes", "", None, [True], {"v": True}, "false", 0, "true", "True", 1, "1", 1.0]
+)
 def test_bools_that_are_not_true_are_false(raw):
+    """Spec §3.6: only a literal JSON ``true`` is true (no coercion of strings or numbers)."""
     assert decode_model(Agent, _bytes({"enabled": raw, "id": "a"})).enabled is False
     assert decode_model(Tool, _bytes({"isAsync": raw, "id": "t"})).is_async is False
 

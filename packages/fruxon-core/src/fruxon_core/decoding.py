@@ -49,9 +49,15 @@ def decode_object(body: bytes, *, what: str = "response") -> dict[str, Any]:
 
 
 def decode_model(model: type[T], body: bytes, *, what: str = "response") -> T:
-    """Decode ``body`` into ``model`` (a msgspec Struct), leniently."""
+    """Decode ``body`` into ``model`` (a msgspec Struct), leniently.
+
+    A well-typed body decodes in one strict pass. Anything else goes through
+    :func:`lenient_convert`: ill-typed values become defaults, numbers sent as
+    strings are read as numbers, and a boolean is true only for a literal JSON
+    ``true`` (never ``"true"`` or ``1``).
+    """
     try:
-        return msgspec.json.decode(body, type=model, strict=False)
+        return msgspec.json.decode(body, type=model)
     except msgspec.ValidationError:
         pass
     except msgspec.DecodeError as exc:
@@ -67,7 +73,7 @@ def decode_model(model: type[T], body: bytes, *, what: str = "response") -> T:
 def lenient_convert(model: type[T], value: Any) -> T:
     """Convert already-decoded JSON into ``model``, replacing ill-typed values by defaults."""
     try:
-        return msgspec.convert(value, type=model, strict=False)
+        return msgspec.convert(value, type=model)
     except msgspec.ValidationError:
         info = _type_info(model)  # type: ignore[arg-type]
         cleaned = _clean(info, value)
