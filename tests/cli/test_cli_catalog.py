@@ -35,9 +35,22 @@ def test_agents_get_shows_a_run_line(cli: Cli) -> None:
 
 
 def test_agents_params(cli: Cli) -> None:
-    assert "question" in cli.ok("agents", "params", "support-agent").stdout
+    out = cli.ok("agents", "params", "support-agent").stdout
+    assert "Required" in out
+    (row,) = [line for line in out.splitlines() if line.lstrip().startswith("question")]
+    assert [cell.strip() for cell in row.split("│")][:3] == ["question", "string", "yes"]
+    assert "The customer's question." in row
     data = cli.json("agents", "params", "count-agent", "--revision", "1")
-    assert data == {"agent": "count-agent", "revision": 1, "parameters": ["count"]}
+    assert data["agent"] == "count-agent"
+    assert data["revision"] == 1
+    assert data["parameters"] == ["count"]
+    (count,) = data["metadata"]
+    assert (count["name"], count["type"], count["required"], count["defaultValue"]) == (
+        "count",
+        "INTEGER",
+        False,
+        10,
+    )
 
 
 def test_agents_unknown_exits_11(cli: Cli) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fruxon_core.exceptions import NotFoundError, ValidationError
-from fruxon_core.models import Agent, Integration, Tool
+from fruxon_core.models import Agent, AgentParameters, Integration, Tool
 from fruxon_emulator import EmulatorServer, default_config_text
 
 if sys.version_info >= (3, 11):
@@ -67,6 +67,24 @@ def test_get_agent_and_its_parameters(client: Any) -> None:
         "question"
     ]
     assert client.get_agent_parameters("count-agent", revision="1") == ["count"]
+
+
+def test_get_agent_parameter_metadata(client: Any) -> None:
+    envelope = client.get_agent_parameter_metadata("count-agent", revision=1)
+    assert isinstance(envelope, AgentParameters)
+    assert envelope.parameters == ["count"]
+    (count,) = envelope.metadata
+    assert (count.name, count.type, count.required, count.default_value) == (
+        "count",
+        "INTEGER",
+        False,
+        10,
+    )
+    (question,) = client.get_agent_parameter_metadata("support-agent", revision="3").metadata
+    assert question.required is True
+    assert question.description == "The customer's question."
+    with pytest.raises(NotFoundError):
+        client.get_agent_parameter_metadata("support-agent", revision=99)
 
 
 def test_get_agent_parameters_of_an_unknown_revision(client: Any) -> None:

@@ -39,6 +39,7 @@ CATALOGUE = [
     (ops.get_agent("a"), "GET", "/agents/a", None),
     (ops.get_agent_parameters("a", 7), "GET", "/agents/a/revisions/7/parameters", None),
     (ops.get_agent_parameters("a", "7"), "GET", "/agents/a/revisions/7/parameters", None),
+    (ops.get_agent_parameter_metadata("a", 7), "GET", "/agents/a/revisions/7/parameters", None),
     (ops.list_integrations(), "GET", "/integrations", None),
     (ops.get_integration("crm"), "GET", "/integrations/crm", None),
     (ops.create_integration({"id": "crm"}), "POST", "/integrations", {"id": "crm"}),

@@ -165,6 +165,12 @@ GET_AGENT_PARAMETERS = Endpoint(
     "/agents/{agent}/revisions/{revision}/parameters",
     _parameter_names,
 )
+GET_AGENT_PARAMETER_METADATA = Endpoint(
+    "get_agent_parameter_metadata",
+    "GET",
+    "/agents/{agent}/revisions/{revision}/parameters",
+    _model(AgentParameters),
+)
 LIST_INTEGRATIONS = Endpoint(
     "list_integrations",
     "GET",
@@ -243,6 +249,7 @@ ENDPOINTS: Mapping[str, Endpoint[Any]] = {
         LIST_AGENTS,
         GET_AGENT,
         GET_AGENT_PARAMETERS,
+        GET_AGENT_PARAMETER_METADATA,
         LIST_INTEGRATIONS,
         GET_INTEGRATION,
         CREATE_INTEGRATION,

@@ -16,6 +16,7 @@ from . import endpoints as ep
 from .endpoints import Endpoint, render_path
 from .models import (
     Agent,
+    AgentParameters,
     ExecutionRecord,
     ExecutionRequest,
     ExecutionResult,
@@ -151,6 +152,10 @@ def get_agent(agent: str) -> Call[Agent]:
 
 def get_agent_parameters(agent: str, revision: str | int) -> Call[list[str]]:
     return _call(ep.GET_AGENT_PARAMETERS, agent=agent, revision=revision)
+
+
+def get_agent_parameter_metadata(agent: str, revision: str | int) -> Call[AgentParameters]:
+    return _call(ep.GET_AGENT_PARAMETER_METADATA, agent=agent, revision=revision)
 
 
 def list_integrations(

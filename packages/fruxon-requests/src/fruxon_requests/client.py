@@ -21,7 +21,15 @@ from fruxon_core.client_setup import AuthOption, build_pipeline
 from fruxon_core.config import DEFAULT_BASE_URL
 from fruxon_core.exceptions import FruxonError
 from fruxon_core.http import Timeout
-from fruxon_core.models import Agent, ExecutionRecord, ExecutionResult, Integration, ListPage, Tool
+from fruxon_core.models import (
+    Agent,
+    AgentParameters,
+    ExecutionRecord,
+    ExecutionResult,
+    Integration,
+    ListPage,
+    Tool,
+)
 from fruxon_core.operations import Call, PageWalker
 from fruxon_core.pipeline import CallRunner, StreamProgress
 from fruxon_core.plugins import RetryPolicy
@@ -265,6 +273,10 @@ class FruxonClient:
     def get_agent_parameters(self, agent: str, *, revision: str | int) -> list[str]:
         """Names of the entry-point parameters of a revision."""
         return self._run(ops.get_agent_parameters(agent, revision))
+
+    def get_agent_parameter_metadata(self, agent: str, *, revision: str | int) -> AgentParameters:
+        """The parameters of a revision with their schema: type, required, default, ..."""
+        return self._run(ops.get_agent_parameter_metadata(agent, revision))
 
     # -- integrations and tools ----------------------------------------------------------
 

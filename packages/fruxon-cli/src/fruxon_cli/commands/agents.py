@@ -94,12 +94,18 @@ def agent_params(
     header: Headers = None,
     emulator: Emulator = False,
 ) -> None:
-    """The input parameters of a revision (default: the deployed one)."""
+    """The input parameters of a revision (default: the deployed one) with their schema."""
     cli_state(ctx).json_errors = json_output
     with connect(ctx, connection_options(api_key, org, base_url, header, emulator)) as client:
         number = revision or client.get_agent(agent).current_revision
-        names = client.get_agent_parameters(agent, revision=number)
+        envelope = client.get_agent_parameter_metadata(agent, revision=number)
     if json_output:
-        typer.echo(json.dumps({"agent": agent, "revision": number, "parameters": names}))
+        payload = {
+            "agent": agent,
+            "revision": number,
+            "parameters": [name for name in envelope.parameters if name],
+            "metadata": msgspec.to_builtins(envelope.metadata),
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False))
     else:
-        output_console().print(parameters_table(names))
+        output_console().print(parameters_table(envelope))

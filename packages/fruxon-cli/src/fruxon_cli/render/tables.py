@@ -8,7 +8,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from fruxon_core.models import Agent, Integration, Tool
+from fruxon_core.models import Agent, AgentParameters, Integration, Tool
+
+from .formatting import compact_json
 
 __all__ = ["agent_details", "agents_table", "integrations_table", "parameters_table", "tools_table"]
 
@@ -69,8 +71,20 @@ def tools_table(tools: Sequence[Tool]) -> Table:
     return _table(("ID", "Name", "Type", "Action", "Result", "Description"), rows)
 
 
-def parameters_table(names: Sequence[str]) -> Table:
-    return _table(("Parameter",), [(name,) for name in names])
+def parameters_table(envelope: AgentParameters) -> Table:
+    """One row per parameter: its schema where the server sent one, else just the name."""
+    described = {item.name: item for item in envelope.metadata if item.name}
+    names = envelope.parameters or list(described)
+    rows = []
+    for name in names:
+        item = described.get(name)
+        if item is None:
+            rows.append((name, "", "", "", ""))
+            continue
+        default = "" if item.default_value is None else compact_json(item.default_value, 30)
+        kind = item.type_name or item.type.lower()
+        rows.append((name, kind, "yes" if item.required else "no", default, item.description))
+    return _table(("Parameter", "Type", "Required", "Default", "Description"), rows)
 
 
 def agent_details(agent: Agent, parameters: Sequence[str] | None) -> RenderableType:
