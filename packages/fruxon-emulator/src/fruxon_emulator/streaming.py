@@ -30,7 +30,7 @@ PING_FRAME = b": ping\n\n"
 MALFORMED_FRAME = b'event: text\ndata: {"chunk": \n\n'
 _FLUSH_WAIT_S = 2.0
 _STALL_CHECK_MS = 50
-_WRITE_BYTES = 16 * 1024  # unpaced frames per write, and between yields to the event loop
+_WRITE_BYTES = 16 * 1024  # unpaced frames are written (and the loop yielded to) per this many bytes
 
 
 def encode_frame(name: str, data: Mapping[str, Any], *, final_blank: bool = True) -> bytes:
