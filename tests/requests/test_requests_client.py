@@ -204,6 +204,19 @@ def test_with_options_shares_the_connections(world: EmulatorServer) -> None:
         session.close()
 
 
+def test_close_closes_pooled_connections_at_once(world: EmulatorServer) -> None:
+    """urllib3 2 only forgets pools on ``session.close()``; the client closes them."""
+    client = _client(world)
+    client.execute("echo-agent")
+    assert _open_connections(world) == 1
+    manager = client._transport.session.get_adapter(world.base_url).poolmanager
+    # (held, so garbage collection cannot close them; the container refuses plain iteration)
+    held = [manager.pools[key] for key in manager.pools.keys()]  # noqa: SIM118
+    client.close()
+    _wait_for(lambda: _open_connections(world) == 0)
+    assert [pool.pool for pool in held] == [None]
+
+
 def test_streams_leave_no_connection_behind(world: EmulatorServer) -> None:
     with _client(world) as client:
         for _ in range(3):

@@ -101,7 +101,7 @@ class FruxonClient:
     def close(self) -> None:
         """Close pooled connections (a session passed in by the caller is left open)."""
         if self._owns_session:
-            self._transport.session.close()
+            self._transport.close()
 
     def __enter__(self) -> FruxonClient:
         return self

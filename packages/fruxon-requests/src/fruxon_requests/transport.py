@@ -258,6 +258,24 @@ class RequestsTransport:
             self._after_fork()
         return self._session
 
+    def close(self) -> None:
+        """Close the session and every pooled connection now.
+
+        urllib3 2 no longer closes pools when a session is closed, it only
+        forgets them, so their idle connections would stay open until garbage
+        collection got to them; closing each pool first makes ``close()`` final.
+        """
+        session = self.session
+        for adapter in session.adapters.values():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                for manager in (adapter.poolmanager, *adapter.proxy_manager.values()):
+                    pools = manager.pools
+                    for key in list(pools.keys()):
+                        pool = pools.get(key)
+                        if pool is not None:
+                            pool.close()
+        session.close()
+
     def _after_fork(self) -> None:
         if self._owns_session:
             self._session = new_session()
