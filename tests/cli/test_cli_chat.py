@@ -13,6 +13,12 @@ from cli_harness import FAULT, Cli
 
 from fruxon_emulator import EmulatorServer
 
+# pexpect forks a pty child that execs `fruxon` at once; Python 3.12+ warns about
+# forking a process that has threads (the emulator's), which an immediate exec makes moot.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded, use of forkpty:DeprecationWarning"
+)
+
 PROMPT = "you › "
 SpawnChat = Callable[..., "pexpect.spawn"]
 
