@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from fruxon_emulator import EmulatorServer
-from fruxon_requests import FruxonClient
 from tests.facade import SyncFacade, event_loop_in_thread
+from tests.registry import BY_NAME
+from tests.registry import TRANSPORTS as TRANSPORT_CASES
 
-#: Every transport the conformance suite runs against.
-TRANSPORTS = ["requests", "aiohttp"]
+#: Every transport the conformance suite runs against (from tests/registry.py).
+TRANSPORTS = [case.name for case in TRANSPORT_CASES]
 
 ClientFactory = Callable[..., Any]
 
@@ -34,7 +35,8 @@ def transport(request: pytest.FixtureRequest) -> str:
 def make_client(transport: str, fruxon_emulator: EmulatorServer) -> Iterator[ClientFactory]:
     """Build clients of the current transport pointed at the emulator; closes them after."""
     made: list[Any] = []
-    loop_cm = event_loop_in_thread() if transport == "aiohttp" else None
+    case = BY_NAME[transport]
+    loop_cm = event_loop_in_thread() if case.is_async else None
     loop = loop_cm.__enter__() if loop_cm is not None else None
 
     def factory(**overrides: Any) -> Any:
@@ -46,13 +48,12 @@ def make_client(transport: str, fruxon_emulator: EmulatorServer) -> Iterator[Cli
             "load_entrypoints": False,
         }
         options.update(overrides)
-        if transport == "requests":
-            client: Any = FruxonClient(**options)
-        else:
-            from fruxon_aiohttp import AsyncFruxonClient
-
+        client: Any
+        if case.is_async:
             assert loop is not None
-            client = SyncFacade(loop.run(_construct(AsyncFruxonClient, options)), loop)
+            client = SyncFacade(loop.run(_construct(case.client_class(), options)), loop)
+        else:
+            client = case.client_class()(**options)
         made.append(client)
         return client
 

@@ -197,17 +197,16 @@ def test_stream_error(data, message, code):
 
 def test_collector_rebuilds_the_result(load_json):
     collector = ResultCollector()
-    collector.extend(
-        [
-            StreamEvent("text", {"chunk": "Your order "}),
-            _event(load_json, "tool_call"),
-            _event(load_json, "tool_result"),
-            StreamEvent("text", {"chunk": 12}),  # not a string: ignored
-            StreamEvent("text", {"chunk": "ships tomorrow."}),
-            StreamEvent("heartbeat", {}),
-            _event(load_json, "done"),
-        ]
-    )
+    for event in (
+        StreamEvent("text", {"chunk": "Your order "}),
+        _event(load_json, "tool_call"),
+        _event(load_json, "tool_result"),
+        StreamEvent("text", {"chunk": 12}),  # not a string: ignored
+        StreamEvent("text", {"chunk": "ships tomorrow."}),
+        StreamEvent("heartbeat", {}),
+        _event(load_json, "done"),
+    ):
+        collector.add(event)
     result = collector.result()
     assert isinstance(result, ExecutionResult)
     assert result.response == "Your order ships tomorrow."

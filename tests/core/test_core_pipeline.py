@@ -32,7 +32,6 @@ from fruxon_core.pipeline import (
     Pipeline,
     RetryDecision,
     StreamProgress,
-    headers_lower,
 )
 from fruxon_core.plugins import ApiKeyAuth, RetryPolicy
 from fruxon_core.sse import ServerSentEvent
@@ -598,13 +597,6 @@ def test_context_fields(make_pipeline):
     assert context.max_retries == 2
     assert context.retries == 0
     assert context.idempotency_key is not None
-
-
-def test_headers_lower():
-    assert headers_lower({"Content-Type": "a", "X-Request-ID": "b"}) == {
-        "content-type": "a",
-        "x-request-id": "b",
-    }
 
 
 # -- streams ----------------------------------------------------------------------------

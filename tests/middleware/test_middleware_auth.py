@@ -8,6 +8,7 @@ import pytest
 
 from fruxon_core import AuthenticationError, hookimpl
 from fruxon_core.plugins import AccessToken, ApiKeyAuth, BearerTokenAuth
+from tests.registry import BY_NAME
 
 AGENT = "echo-agent"
 WRONG = "fxn_not_a_key"
@@ -33,7 +34,7 @@ class ScriptedProvider:
 
 
 def _expected_way(transport: str) -> str:
-    return "async" if transport == "aiohttp" else "sync"
+    return "async" if BY_NAME[transport].is_async else "sync"
 
 
 def test_default_auth_is_the_api_key_header(make_client, recorder, emulator):
@@ -121,7 +122,7 @@ def test_an_async_provider_works_only_in_the_async_client(make_client, emulator,
         return emulator.api_key
 
     client = make_client(api_key=None, auth=provider)
-    if transport == "aiohttp":
+    if BY_NAME[transport].is_async:
         assert client.get_agent(AGENT).id == AGENT
     else:
         with pytest.raises(TypeError, match="only has an async aget_token"):
@@ -162,7 +163,7 @@ def test_awaitable_hook_results_are_awaited_async_and_rejected_sync(
     make_client, recorder, transport, server
 ):
     client = make_client(plugins=[AsyncHeaderPlugin(), recorder])
-    if transport == "aiohttp":
+    if BY_NAME[transport].is_async:
         client.get_agent(AGENT)
         assert recorder.requests[0].header("X-Async-Header") == "yes"
     else:

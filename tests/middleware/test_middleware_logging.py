@@ -13,6 +13,7 @@ import pytest
 
 from fruxon_core import AuthenticationError, FruxonConnectionError, ServerError
 from fruxon_core.plugins import DEBUG_BODIES
+from tests.registry import BY_NAME
 
 AGENT = "echo-agent"
 SECRET_HEADER = "X-Tenant-Secret"
@@ -131,16 +132,16 @@ def test_a_failure_without_a_response_gets_an_error_line(make_client, caplog, fa
 
 _SCRIPT = textwrap.dedent(
     """
-    import asyncio, sys
-    base_url, org, key, transport = sys.argv[1:]
-    if transport == "requests":
-        from fruxon_requests import FruxonClient
-        with FruxonClient(key, org, base_url, load_entrypoints=False) as client:
+    import asyncio, importlib, sys
+    base_url, org, key, client_path, is_async = sys.argv[1:]
+    module, _, name = client_path.partition(":")
+    Client = getattr(importlib.import_module(module), name)
+    if is_async != "1":
+        with Client(key, org, base_url, load_entrypoints=False) as client:
             client.get_agent("echo-agent")
     else:
-        from fruxon_aiohttp import AsyncFruxonClient
         async def main():
-            async with AsyncFruxonClient(key, org, base_url, load_entrypoints=False) as client:
+            async with Client(key, org, base_url, load_entrypoints=False) as client:
                 await client.get_agent("echo-agent")
         asyncio.run(main())
     """
@@ -157,7 +158,8 @@ def test_fruxon_log_debug_turns_logging_on_without_code(emulator, transport):
             emulator.base_url,
             emulator.org,
             emulator.api_key,
-            transport,
+            BY_NAME[transport].client,
+            "1" if BY_NAME[transport].is_async else "0",
         ],
         capture_output=True,
         text=True,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import inspect
 import socket
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,7 +12,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from fruxon_core import operations as ops
 from fruxon_core.config import DEFAULT_BASE_URL
 from fruxon_core.exceptions import FruxonTimeoutError
 from fruxon_core.http import Timeout
@@ -81,38 +78,6 @@ def test_constructor_matches_the_seed() -> None:
 def test_methods_take_the_seed_parameters(method: str, seed_parameters: list[str]) -> None:
     parameters = inspect.signature(getattr(FruxonClient, method)).parameters
     assert set(seed_parameters) <= set(parameters)
-
-
-def _body(function: Any) -> list[ast.stmt]:
-    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    (definition,) = tree.body
-    assert isinstance(definition, ast.FunctionDef)
-    statements = definition.body
-    if isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
-        statements = statements[1:]  # the docstring
-    return statements
-
-
-@pytest.mark.parametrize("method", OPERATION_METHODS)
-def test_each_method_is_a_one_line_delegation(method: str) -> None:
-    (statement,) = _body(getattr(FruxonClient, method))
-    source = ast.unparse(statement)
-    assert isinstance(statement, (ast.Return, ast.Expr)), source
-    calls = [node for node in ast.walk(statement) if isinstance(node, ast.Call)]
-    called = {ast.unparse(call.func) for call in calls}
-    if method == "stream_text":  # stream(...).text(): the same operation as stream
-        outer = calls[0]
-        assert isinstance(outer.func, ast.Attribute)
-        assert outer.func.attr == "text"
-        assert isinstance(outer.func.value, ast.Call)
-        assert ast.unparse(outer.func.value.func) == "self.stream"
-        return
-    operations = {name.removeprefix("ops.") for name in called if name.startswith("ops.")}
-    assert len(operations) == 1, source
-    (operation,) = operations
-    assert callable(getattr(ops, operation))
-    assert operation == method.replace("iter_", "list_", 1)
-    assert called & {"self._run", "self._stream", "self._paginate"}, source
 
 
 # -- sessions and connections ----------------------------------------------------------

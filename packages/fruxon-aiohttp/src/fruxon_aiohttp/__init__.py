@@ -8,13 +8,15 @@
 """
 
 from fruxon_core import Timeout
+from fruxon_core._async.streaming import AsyncEventStream, AsyncTextStream
 from fruxon_core._version import __version__
+from fruxon_core.exceptions import ClientClosedError, EventLoopMismatchError
 
 from .client import AsyncFruxonClient
-from .streaming import AsyncEventStream, AsyncTextStream
-from .transport import ClientClosedError, EventLoopMismatchError
+from .transport import AiohttpTransport
 
 __all__ = [
+    "AiohttpTransport",
     "AsyncEventStream",
     "AsyncFruxonClient",
     "AsyncTextStream",

@@ -1,10 +1,11 @@
-"""Moves request values over an ``aiohttp.ClientSession`` and maps its failures.
+"""``AiohttpTransport``: the transport contract of :mod:`fruxon_core.transport` on aiohttp.
 
 This is the only module of the async client that touches the network. Every
 aiohttp/asyncio/socket failure becomes a :class:`FruxonConnectionError` (or
 :class:`FruxonTimeoutError`), with the cause chained and ``request_sent`` set
-to whether the server may have seen the request -- the same contract as the
-sync client's transport.
+to whether the server may have seen the request. Stream bodies go through
+core's incremental :class:`~fruxon_core.sse.SSEDecoder`, which returns every
+event a chunk completed at once.
 
 The session is created lazily, inside the running loop (aiohttp sessions
 belong to the loop they were created on), and the transport remembers that
@@ -15,16 +16,25 @@ once instead of hanging on futures of the wrong loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+from importlib.metadata import version
 from typing import Any
 
 import aiohttp
 
-from fruxon_core.exceptions import FruxonConnectionError, FruxonError, FruxonTimeoutError
+from fruxon_core.exceptions import (
+    ClientClosedError,
+    EventLoopMismatchError,
+    FruxonConnectionError,
+    FruxonTimeoutError,
+)
 from fruxon_core.http import Request, Response, Timeout
+from fruxon_core.sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
     "TRANSPORT_ERRORS",
+    "AiohttpStreamResponse",
     "AiohttpTransport",
     "ClientClosedError",
     "EventLoopMismatchError",
@@ -38,13 +48,13 @@ _CONNECT_TIMEOUTS: tuple[type[BaseException], ...] = tuple(
     cls for cls in (getattr(aiohttp, "ConnectionTimeoutError", None),) if cls is not None
 )
 
+TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
-class EventLoopMismatchError(FruxonError, RuntimeError):
-    """The client was used from an event loop other than the one its session belongs to."""
+#: What a body read can raise: aiohttp/socket errors, or an error the watchdog set on the body.
+_READ_ERRORS = (FruxonConnectionError, *TRANSPORT_ERRORS)
 
-
-class ClientClosedError(FruxonError, RuntimeError):
-    """A request was made after ``await client.close()``."""
+#: While a read waits, how often the watchdog checks that the connection is still there.
+_LIVENESS_CHECK_S = 1.0
 
 
 def map_transport_error(exc: BaseException) -> FruxonConnectionError:
@@ -52,16 +62,17 @@ def map_transport_error(exc: BaseException) -> FruxonConnectionError:
     if isinstance(exc, FruxonConnectionError):
         return exc
     if isinstance(exc, _CONNECT_TIMEOUTS):
-        return FruxonTimeoutError(f"timed out connecting: {exc}", request_sent=False)
+        return FruxonTimeoutError.connecting(str(exc))
     if isinstance(exc, asyncio.TimeoutError):  # ServerTimeoutError (sock_read) and total
-        return FruxonTimeoutError(f"timed out waiting for the server: {exc or 'timeout'}")
-    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.InvalidURL)):
-        # refused, DNS, TLS handshake, proxy, bad URL: nothing reached the server
+        return FruxonTimeoutError.waiting(detail=str(exc) or "timeout")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        # refused, DNS, TLS handshake, proxy: nothing reached the server
+        return FruxonConnectionError.cannot_connect(
+            f"{exc.host}:{exc.port}", str(exc.os_error) or str(exc)
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
         return FruxonConnectionError(f"could not connect: {exc}", request_sent=False)
-    return FruxonConnectionError(f"connection failed: {exc or type(exc).__name__}")
-
-
-TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+    return FruxonConnectionError.lost(str(exc) or type(exc).__name__)
 
 
 def client_timeout(
@@ -70,20 +81,16 @@ def client_timeout(
     """aiohttp's timeouts for one attempt.
 
     ``connect`` bounds the TCP/TLS handshake (``sock_connect``), ``read`` each
-    wait for bytes (``sock_read``; for a stream at most ``stream_idle``, so a
-    fully silent stream is caught even between reads). ``remaining`` -- what is
-    left of the call's total deadline -- bounds a whole plain request, but for
-    a stream only getting a connection (a pool slot included): once events
-    flow, the stream-idle rule governs, as in the sync client.
+    wait for bytes (``sock_read``; for a stream head at most ``stream_idle``).
+    ``remaining`` -- what is left of the call's total deadline -- bounds a
+    whole plain request, but for a stream only getting a connection (a pool
+    slot included): once events flow, the stream's idle clock governs.
     """
-    read = timeout.read
-    if streaming and timeout.stream_idle is not None:
-        read = timeout.stream_idle if read is None else min(read, timeout.stream_idle)
     return aiohttp.ClientTimeout(
         total=None if streaming else remaining,
         connect=remaining if streaming else None,
         sock_connect=timeout.connect,
-        sock_read=read,
+        sock_read=timeout.head_read(streaming),
     )
 
 
@@ -111,10 +118,35 @@ def _headers(raw: Any) -> dict[str, str]:
     return headers
 
 
-class StreamingResponse:
-    """An open streamed response: status and headers now, body bytes as they arrive."""
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
-    __slots__ = ("_response", "content", "headers", "loop", "reason", "request", "status")
+
+class AiohttpStreamResponse:
+    """An open streamed response: the head now, the body as events decoded by core's SSEDecoder.
+
+    Every wait for body bytes is bounded here (see :class:`_ReadWatchdog`):
+    when the wait's limit passes, or the connection is found gone while the
+    body was neither ended nor failed, the waiting read is cancelled and the
+    cancellation becomes the error -- it never depends on aiohttp waking the
+    reader.
+    """
+
+    __slots__ = (
+        "_decoder",
+        "_eof",
+        "_response",
+        "_watchdog",
+        "content",
+        "headers",
+        "loop",
+        "reason",
+        "request",
+        "status",
+    )
 
     def __init__(self, response: aiohttp.ClientResponse, request: Request) -> None:
         self._response = response
@@ -124,13 +156,63 @@ class StreamingResponse:
         self.headers = _headers(response.headers)
         self.content = response.content
         self.loop = asyncio.get_running_loop()
+        self._decoder = SSEDecoder()
+        self._eof = False
+        self._watchdog: _ReadWatchdog | None = None
 
-    def use_body_read_timeout(self) -> None:
+    def head(self) -> Response:
+        return Response(self.status, self.headers, b"", self.request, self.reason)
+
+    async def read_all(self) -> Response:
+        """Read the rest of the body (error statuses), bounded as a whole by the head's limit."""
+        limit = self.request.timeout.head_read(True)
+        try:
+            if limit is None:
+                body = await self._response.read()
+            else:
+                body = await asyncio.wait_for(self._response.read(), limit)
+        except TRANSPORT_ERRORS as exc:
+            raise map_transport_error(exc) from exc
+        finally:
+            self.close()
+        return Response(self.status, self.headers, body, self.request, self.reason)
+
+    async def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
+        if self._eof:
+            return None
+        watchdog = self._watchdog
+        if watchdog is None:
+            watchdog = self._watchdog = _ReadWatchdog(self)
+            self._use_body_read_timeout()
+        watchdog.start_wait(timeout)
+        try:
+            chunk = await self.content.readany()
+        except asyncio.CancelledError:
+            error = watchdog.claim_cancellation()
+            if error is None:
+                raise  # cancelled by the caller: not ours to turn into an error
+            raise error from error.__cause__
+        except (*_READ_ERRORS, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and self.is_connected():
+                raise  # not a lost connection: a usage error such as two concurrent readers
+            # (aiohttp raises RuntimeError("Connection closed.") for a read begun on a
+            # connection that is gone without the body having been ended or failed)
+            error = map_transport_error(exc)
+            if error is not exc:
+                raise error from exc
+            raise
+        finally:
+            watchdog.end_wait()
+        if chunk:
+            return self._decoder.feed(chunk)
+        self._eof = True
+        return self._decoder.close()
+
+    def _use_body_read_timeout(self) -> None:
         """From now on bound each socket read by ``Timeout.read`` alone.
 
-        The head was awaited with at most ``stream_idle`` (as in the sync
-        client); between body chunks the stream-idle rule is enforced by the
-        stream itself, measured from the last event rather than the last byte.
+        The head was awaited with at most ``stream_idle``; between body chunks
+        the stream-idle rule is the client's idle clock, applied by the watchdog.
         """
         connection = self._response.connection
         protocol = connection.protocol if connection is not None else None
@@ -148,45 +230,174 @@ class StreamingResponse:
         protocol = connection.protocol if connection is not None else None
         return protocol is not None and getattr(protocol, "transport", None) is not None
 
-    async def read_all(self) -> Response:
-        """Read the rest of the body into a :class:`Response` (used for error statuses).
+    async def finish(self) -> None:
+        """After the terminal event, give the end of the body a moment to arrive.
 
-        Bounded by the head's read limit as a whole (error bodies are small), so
-        a server that sends an error status and then goes silent cannot hang it.
+        The server sends it right after ``done``; if it is already in the
+        socket buffer, two turns of the loop read it and aiohttp pools the
+        connection for the next request. Otherwise the connection is closed.
         """
-        limit = client_timeout(self.request.timeout, True, None).sock_read
-        try:
-            if limit is None:
-                body = await self._response.read()
-            else:
-                body = await asyncio.wait_for(self._response.read(), limit)
-        except TRANSPORT_ERRORS as exc:
-            raise map_transport_error(exc) from exc
-        finally:
-            self.close()
-        return Response(self.status, self.headers, body, self.request, self.reason)
-
-    def head(self) -> Response:
-        """Status and headers as a body-less :class:`Response`, for hooks."""
-        return Response(self.status, self.headers, b"", self.request, self.reason)
-
-    def body_complete(self) -> bool:
-        """Whether the whole body arrived (aiohttp then pools the connection by itself)."""
-        return self.content.is_eof()
-
-    def release(self) -> None:
-        """Hand the connection back to the pool if the body was read to the end, else close it."""
-        self._response.release()
+        self._stop_watchdog()
+        for _ in range(3):
+            if self.content.is_eof():
+                self._response.release()
+                return
+            await asyncio.sleep(0)
+        self.close()
 
     def close(self) -> None:
-        """Close the connection; a body not read to the end is discarded with the socket."""
+        """Close the connection now; from another thread, on the response's own loop."""
+        loop = self.loop
+        if loop.is_closed() or _running_loop() is loop:
+            self._close_here()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._close_here)
+
+    def _close_here(self) -> None:
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog.waiting:  # a read in another task must not outlive us
+            watchdog.fail(FruxonConnectionError("the stream was closed while a read was waiting"))
+        self._stop_watchdog()
         self._response.close()
+
+    def _stop_watchdog(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+
+
+#: The name this class had before the transport contract (kept for one release).
+StreamingResponse = AiohttpStreamResponse
+
+
+class _ReadWatchdog:
+    """Bounds every wait for body bytes, whatever aiohttp does or fails to do.
+
+    The client's idle clock says how long each read may wait; while a read
+    waits, the connection is also looked at every ``_LIVENESS_CHECK_S``: gone,
+    with the body neither ended nor failed, is a :class:`FruxonConnectionError`.
+
+    When one of these happens the timer *cancels the waiting task*, and the
+    read turns that cancellation into the error (:meth:`claim_cancellation`).
+    Waking the reader through aiohttp is not enough: its ``sock_read`` timer
+    is dropped while reading is paused, on EOF and when the connection is
+    closed, and a connection closed under a pending read (``session.close()``,
+    the pool) leaves the body waiting forever. One timer handle, re-armed
+    lazily, keeps the per-chunk cost to a few attribute writes.
+    """
+
+    __slots__ = (
+        "_cancelling",
+        "_deadline",
+        "_failure",
+        "_handle",
+        "_limit",
+        "_loop",
+        "_response",
+        "_task",
+        "waiting",
+    )
+
+    def __init__(self, response: AiohttpStreamResponse) -> None:
+        self._response = response
+        self._loop = response.loop
+        self._deadline = float("inf")
+        self._limit: float | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._failure: FruxonConnectionError | None = None
+        self._cancelling = 0
+        self.waiting = False
+
+    def start_wait(self, limit: float | None) -> None:
+        """A read of the current task is about to wait at most ``limit`` seconds."""
+        if self.waiting:
+            raise RuntimeError("another coroutine is already reading this stream")
+        loop = self._loop
+        now = loop.time()
+        self._limit = limit
+        self._deadline = float("inf") if limit is None else now + limit
+        self._task = asyncio.current_task(loop)
+        self.waiting = True
+        if self._handle is None:
+            self._handle = loop.call_at(min(self._deadline, now + _LIVENESS_CHECK_S), self._fire)
+
+    def end_wait(self) -> None:
+        self.waiting = False
+        self._task = None
+
+    def _fire(self) -> None:
+        self._handle = None
+        if not self.waiting:
+            return  # the consumer is busy with events; its next read re-arms
+        loop = self._loop
+        now = loop.time()
+        response = self._response
+        content = response.content
+        failed = content.exception()
+        if failed is None and not content.is_eof() and not response.is_connected():
+            # gone without aiohttp ending or failing the body: nothing will wake the read
+            self.fail(
+                FruxonConnectionError("the connection was lost while waiting for stream data")
+            )
+            return
+        deadline = self._deadline
+        if deadline - now > 0.001:
+            self._handle = loop.call_at(min(deadline, now + _LIVENESS_CHECK_S), self._fire)
+        elif failed is not None:  # aiohttp failed the body, but the read has not run yet
+            error = map_transport_error(failed)
+            error.__cause__ = failed
+            self.fail(error)
+        else:
+            self.fail(FruxonTimeoutError.waiting(self._limit))
+
+    def fail(self, error: FruxonConnectionError) -> None:
+        """Make the waiting read raise ``error``; nothing happens when no read waits."""
+        if not self.waiting or self._failure is not None:
+            return
+        self._failure = error
+        task = self._task
+        if task is not None:
+            cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+            self._cancelling = cancelling() if cancelling is not None else 0
+            task.cancel()
+        else:  # a read not driven by a task (a coroutine stepped by hand): wake it via aiohttp
+            self._response.content.set_exception(error)
+
+    def claim_cancellation(self) -> FruxonConnectionError | None:
+        """The error :meth:`fail` decided on for the failed read, or ``None`` if it did not.
+
+        Takes back the cancellation :meth:`fail` requested (``Task.uncancel``,
+        Python 3.11+, as ``asyncio.timeout`` does), so the task's cancel scopes
+        are undisturbed; if the task was also cancelled from outside meanwhile,
+        returns ``None``: that cancellation wins. (Python 3.10 cannot tell the
+        two apart; there the read's error wins.)
+        """
+        error, self._failure = self._failure, None
+        task = self._task
+        if error is None or task is None:
+            return error
+        uncancel = getattr(task, "uncancel", None)
+        if uncancel is not None and uncancel() > self._cancelling:
+            return None
+        return error
+
+    def cancel(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.cancel()
 
 
 class AiohttpTransport:
     """Sends :class:`Request` values with one ``aiohttp.ClientSession``, created on first use."""
 
-    def __init__(self, session: aiohttp.ClientSession | None, *, connector_limit: int) -> None:
+    name = "aiohttp"
+    version = version("aiohttp")
+
+    def __init__(
+        self, session: aiohttp.ClientSession | None = None, *, connector_limit: int = 100
+    ) -> None:
         if connector_limit < 0:
             raise ValueError("connector_limit must be >= 0 (0 means no limit)")
         self._session = session
@@ -226,9 +437,14 @@ class AiohttpTransport:
             )
         return session
 
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
     async def send(self, request: Request, remaining: float | None) -> Response:
         session = self._session_for_this_loop()
-        started = self._loop.time() if self._loop is not None else 0.0
+        loop = self._loop
+        assert loop is not None
+        started = loop.time()
         try:  # (not a context manager: this runs on every call)
             async with session.request(
                 request.method,
@@ -241,17 +457,16 @@ class AiohttpTransport:
                 body = await response.read()
         except TRANSPORT_ERRORS as exc:
             raise map_transport_error(exc) from exc
-        elapsed = self._loop.time() - started if self._loop is not None else 0.0
         return Response(
             response.status,
             _headers(response.headers),
             body,
             request,
             response.reason or "",
-            elapsed,
+            loop.time() - started,
         )
 
-    async def open_stream(self, request: Request, remaining: float | None) -> StreamingResponse:
+    async def open_stream(self, request: Request, remaining: float | None) -> AiohttpStreamResponse:
         session = self._session_for_this_loop()
         try:
             response = await session.request(
@@ -264,9 +479,9 @@ class AiohttpTransport:
             )
         except TRANSPORT_ERRORS as exc:
             raise map_transport_error(exc) from exc
-        return StreamingResponse(response, request)
+        return AiohttpStreamResponse(response, request)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the session if this transport created it; a caller's session is left open."""
         self._closed = True
         session, self._session = self._session, None

@@ -50,8 +50,16 @@ def build_pipeline(
     how many retries a call may take is ``max_retries``.
     """
     secret = api_key if isinstance(api_key, Secret) else Secret(api_key or "")
-    if max_retries < 0:
-        raise ValueError("max_retries must be >= 0")
+    if not secret and auth is None:
+        raise ValueError(
+            "api_key is empty: pass your Fruxon API key (api_key=...), "
+            "or auth=... for another way to authenticate"
+        )
+    if not base_url.startswith(("http://", "https://")):
+        raise ValueError(
+            f"base_url must start with http:// or https:// (got {base_url!r}), "
+            "e.g. 'https://api.fruxon.com' or 'http://127.0.0.1:8787'"
+        )
     config = ClientConfig(
         api_key=secret,
         org=org,

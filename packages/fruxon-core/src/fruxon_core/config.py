@@ -73,6 +73,8 @@ class ClientConfig:
     def __post_init__(self) -> None:
         if not self.org:
             raise ValueError("org must be a non-empty organization identifier")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
     @property
@@ -94,8 +96,6 @@ class ClientConfig:
         if timeout is not ...:
             changes["timeout"] = Timeout.of(timeout)  # type: ignore[arg-type]
         if max_retries is not None:
-            if max_retries < 0:
-                raise ValueError("max_retries must be >= 0")
             changes["max_retries"] = max_retries
         if headers:
             changes["default_headers"] = {**self.default_headers, **headers}

@@ -16,18 +16,13 @@ from typing import Any, TypeVar
 import msgspec
 import msgspec.inspect as mi
 
-from .exceptions import FruxonAPIError
+from .exceptions import UnexpectedResponseError
 
-__all__ = ["UnexpectedResponse", "decode_json", "decode_model", "decode_object", "lenient_convert"]
+__all__ = ["decode_json", "decode_model", "decode_object", "lenient_convert"]
 
 T = TypeVar("T")
 
 _DROP = object()
-
-
-def UnexpectedResponse(detail: str) -> FruxonAPIError:
-    """The error for a 2xx answer whose body is not what the operation returns."""
-    return FruxonAPIError(200, "Unexpected response", detail)
 
 
 def decode_json(body: bytes, *, what: str = "response") -> Any:
@@ -35,14 +30,14 @@ def decode_json(body: bytes, *, what: str = "response") -> Any:
     try:
         return msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
-        raise UnexpectedResponse(f"The {what} body is not valid JSON: {exc}") from None
+        raise UnexpectedResponseError(f"The {what} body is not valid JSON: {exc}") from None
 
 
 def decode_object(body: bytes, *, what: str = "response") -> dict[str, Any]:
     """Parse a JSON object (raw-dict operations such as traces and tool tests)."""
     value = decode_json(body, what=what)
     if not isinstance(value, dict):
-        raise UnexpectedResponse(
+        raise UnexpectedResponseError(
             f"Expected a JSON object as the {what}, got {type(value).__name__}."
         )
     return value
@@ -61,10 +56,10 @@ def decode_model(model: type[T], body: bytes, *, what: str = "response") -> T:
     except msgspec.ValidationError:
         pass
     except msgspec.DecodeError as exc:
-        raise UnexpectedResponse(f"The {what} body is not valid JSON: {exc}") from None
+        raise UnexpectedResponseError(f"The {what} body is not valid JSON: {exc}") from None
     value = decode_json(body, what=what)
     if not isinstance(value, dict):
-        raise UnexpectedResponse(
+        raise UnexpectedResponseError(
             f"Expected a JSON object as the {what}, got {type(value).__name__}."
         )
     return lenient_convert(model, value)
@@ -80,7 +75,8 @@ def lenient_convert(model: type[T], value: Any) -> T:
     try:
         return msgspec.convert({} if cleaned is _DROP else cleaned, type=model, strict=False)
     except msgspec.ValidationError as exc:
-        raise UnexpectedResponse(f"The response does not fit {model.__name__}: {exc}") from None
+        detail = f"The response does not fit {model.__name__}: {exc}"
+        raise UnexpectedResponseError(detail) from None
 
 
 @cache

@@ -17,12 +17,12 @@ from urllib.parse import quote
 import msgspec
 
 from .decoding import (
-    UnexpectedResponse,
     decode_json,
     decode_model,
     decode_object,
     lenient_convert,
 )
+from .exceptions import UnexpectedResponseError
 from .models import (
     Agent,
     AgentParameters,
@@ -96,7 +96,7 @@ def _page(item: type[T], *, skip_deleted: bool = False) -> Callable[[bytes], Lis
         else:
             page = decode_model(ListPage[item], body)  # type: ignore[valid-type]
             if not page.items and not _has_item_list(body):
-                raise UnexpectedResponse("Expected a list payload, got a different shape.")
+                raise UnexpectedResponseError("Expected a list payload, got a different shape.")
         if skip_deleted:
             kept = [x for x in page.items if not getattr(x, "deleted_at", None)]
             page = msgspec.structs.replace(page, items=kept)

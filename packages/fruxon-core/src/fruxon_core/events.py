@@ -8,7 +8,6 @@ Unknown event names are passed through untouched, never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -214,10 +213,6 @@ class ResultCollector:
             self._usage = lenient_convert(Usage, event.data)
         elif event.event == "done":
             self.done = lenient_convert(Done, event.data)
-
-    def extend(self, events: Iterable[StreamEvent]) -> None:
-        for event in events:
-            self.add(event)
 
     @property
     def text(self) -> str:

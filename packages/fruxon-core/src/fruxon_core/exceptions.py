@@ -5,6 +5,8 @@
     FruxonError
     ├── FruxonConnectionError          network trouble: nothing usable came back
     │   └── FruxonTimeoutError         connect, read, stream-idle or deadline timeout
+    ├── ClientClosedError              a call on a closed client
+    ├── EventLoopMismatchError         an async client used from another event loop
     └── FruxonAPIError                 the server answered with an error (or a bad shape)
         ├── ValidationError            400, 422
         ├── AuthenticationError        401
@@ -14,7 +16,8 @@
         ├── ConflictError              409
         ├── RateLimitError             429 (``retry_after`` in seconds)
         ├── ServerError                5xx
-        └── FruxonStreamError          an ``error`` event ended a stream
+        ├── FruxonStreamError          an ``error`` event ended a stream
+        └── UnexpectedResponseError    a 2xx body that is not what the operation returns
 
 Messages follow the official SDK (``"404 Not Found: Agent x not found"``) so
 code that matches on them keeps working; the API key is never part of one.
@@ -30,7 +33,9 @@ import msgspec
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "ConflictError",
+    "EventLoopMismatchError",
     "ForbiddenError",
     "FruxonAPIError",
     "FruxonConnectionError",
@@ -41,6 +46,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    "UnexpectedResponseError",
     "ValidationError",
     "error_from_response",
     "parse_retry_after",
@@ -71,9 +77,52 @@ class FruxonConnectionError(FruxonError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, request_sent={self.request_sent})"
 
+    @classmethod
+    def cannot_connect(cls, host: str, reason: str) -> FruxonConnectionError:
+        """Nothing reached the server: refused, DNS, proxy or TLS handshake failure."""
+        return cls(f"could not connect to {host}: {reason}", request_sent=False)
+
+    @classmethod
+    def lost(cls, reason: str) -> FruxonConnectionError:
+        """The connection broke after the request may have been sent."""
+        return cls(f"connection failed: {reason}")
+
 
 class FruxonTimeoutError(FruxonConnectionError):
-    """A connect, read, stream-idle or overall deadline timeout expired."""
+    """A connect, read, stream-idle or overall deadline timeout expired.
+
+    The constructors below hold the one wording every transport uses.
+    """
+
+    @classmethod
+    def connecting(cls, detail: str = "") -> FruxonTimeoutError:
+        """Opening the connection took longer than ``Timeout.connect`` (nothing was sent)."""
+        return cls(f"timed out connecting{': ' + detail if detail else ''}", request_sent=False)
+
+    @classmethod
+    def waiting(cls, limit: float | None = None, detail: str = "") -> FruxonTimeoutError:
+        """No response bytes for ``Timeout.read`` seconds."""
+        if limit is not None:
+            detail = f"no data for {limit:g}s (read timeout)"
+        return cls(f"timed out waiting for the server{': ' + detail if detail else ''}")
+
+    @classmethod
+    def stream_idle(cls, limit: float) -> FruxonTimeoutError:
+        """No stream event for ``Timeout.stream_idle`` seconds (keep-alive comments don't count)."""
+        return cls(f"no stream event for {limit:g}s (stream idle timeout)")
+
+    @classmethod
+    def deadline(cls, total: float | None) -> FruxonTimeoutError:
+        """``Timeout.total`` ran out before a new attempt could start."""
+        return cls(f"the call's total deadline of {total}s expired", request_sent=False)
+
+
+class ClientClosedError(FruxonError, RuntimeError):
+    """A request was made after the client was closed."""
+
+
+class EventLoopMismatchError(FruxonError, RuntimeError):
+    """An async client was used from an event loop other than the one it is bound to."""
 
 
 class FruxonAPIError(FruxonError):
@@ -108,6 +157,13 @@ class FruxonAPIError(FruxonError):
             f"detail={self.detail!r}, error_code={self.error_code!r}, "
             f"request_id={self.request_id!r})"
         )
+
+
+class UnexpectedResponseError(FruxonAPIError):
+    """A 2xx answer whose body is not what the operation returns (not JSON, wrong shape)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(200, "Unexpected response", detail)
 
 
 class ValidationError(FruxonAPIError):

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import msgspec
 
+from .exceptions import FruxonTimeoutError
 from .redaction import redact_headers
 
-__all__ = ["Request", "Response", "Timeout"]
+__all__ = ["IdleClock", "Request", "Response", "Timeout"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,67 @@ class Timeout:
             return cls(connect=None, read=None, stream_idle=None, total=None)
         seconds = float(value)
         return cls(connect=min(seconds, 10.0), read=seconds, stream_idle=seconds, total=None)
+
+    def head_read(self, streaming: bool) -> float | None:
+        """The bound on waiting for a response head (and an error body read whole).
+
+        ``read``; for a stream at most ``stream_idle`` too, so a stream that never
+        answers is caught as soon as either limit passes.
+        """
+        read, idle = self.read, self.stream_idle
+        if not streaming or idle is None:
+            return read
+        return idle if read is None or idle < read else read
+
+
+class IdleClock:
+    """The one timeout authority of an open stream, without I/O: what may the next read wait?
+
+    Two limits, counted only while the stream waits for the server (a slow
+    consumer is never mistaken for a silent server): ``stream_idle`` since the
+    first read after the last event handed to the caller -- keep-alive
+    comments and partial frames do not reset it -- and ``read`` for each
+    single wait. The stream asks :meth:`read_timeout` before every read and
+    the transport applies that number to its socket or timer; when a read
+    times out, :meth:`timeout_error` says which limit it was.
+    """
+
+    __slots__ = ("_seen", "idle", "read", "since")
+
+    def __init__(self, timeout: Timeout, now: float) -> None:
+        self.idle = timeout.stream_idle
+        self.read = timeout.read
+        self.since = now
+        self._seen = 0
+
+    def read_timeout(self, now: float, events: int) -> float | None:
+        """Seconds the next read may wait, given how many events were dispatched so far.
+
+        Raises the stream-idle :class:`FruxonTimeoutError` once that limit has passed.
+        """
+        idle = self.idle
+        if idle is None:
+            return self.read
+        if events != self._seen:
+            self._seen = events
+            self.since = now
+            remaining = idle
+        else:
+            remaining = self.since + idle - now
+            if remaining <= 0.001:
+                raise FruxonTimeoutError.stream_idle(idle)
+        read = self.read
+        return remaining if read is None or remaining < read else read
+
+    def idle_expired(self, now: float) -> bool:
+        idle = self.idle
+        return idle is not None and now - self.since >= idle - 0.001
+
+    def timeout_error(self, now: float) -> FruxonTimeoutError:
+        """The error for a read that timed out at ``now``: stream-idle or read timeout."""
+        if self.idle is not None and self.idle_expired(now):
+            return FruxonTimeoutError.stream_idle(self.idle)
+        return FruxonTimeoutError.waiting(self.read)
 
 
 class Request(msgspec.Struct, frozen=True):

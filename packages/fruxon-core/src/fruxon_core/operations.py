@@ -118,18 +118,50 @@ def execution_body(
     return _json_encoder.encode(request)
 
 
-def execute(agent: str, **body: Any) -> Call[ExecutionResult]:
-    return _call(ep.EXECUTE, execution_body(**body), agent=agent)
+def execute(
+    agent: str,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    session_id: str | None = None,
+    attachments: Iterable[Any] | None = None,
+    chat_user: Mapping[str, Any] | None = None,
+    environment_slug: str | None = None,
+    mode: str | None = None,
+) -> Call[ExecutionResult]:
+    body = execution_body(parameters, session_id, attachments, chat_user, environment_slug, mode)
+    return _call(ep.EXECUTE, body, agent=agent)
 
 
-def execute_revision(agent: str, revision: str | int, **body: Any) -> Call[ExecutionResult]:
-    return _call(ep.EXECUTE_REVISION, execution_body(**body), agent=agent, revision=revision)
+def execute_revision(
+    agent: str,
+    revision: str | int,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    session_id: str | None = None,
+    attachments: Iterable[Any] | None = None,
+    chat_user: Mapping[str, Any] | None = None,
+    environment_slug: str | None = None,
+    mode: str | None = None,
+) -> Call[ExecutionResult]:
+    body = execution_body(parameters, session_id, attachments, chat_user, environment_slug, mode)
+    return _call(ep.EXECUTE_REVISION, body, agent=agent, revision=revision)
 
 
-def stream(agent: str, revision: str | int | None = None, **body: Any) -> Call[None]:
+def stream(
+    agent: str,
+    revision: str | int | None = None,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    session_id: str | None = None,
+    attachments: Iterable[Any] | None = None,
+    chat_user: Mapping[str, Any] | None = None,
+    environment_slug: str | None = None,
+    mode: str | None = None,
+) -> Call[None]:
+    body = execution_body(parameters, session_id, attachments, chat_user, environment_slug, mode)
     if revision is None:
-        return _call(ep.STREAM, execution_body(**body), agent=agent)
-    return _call(ep.STREAM_REVISION, execution_body(**body), agent=agent, revision=revision)
+        return _call(ep.STREAM, body, agent=agent)
+    return _call(ep.STREAM_REVISION, body, agent=agent, revision=revision)
 
 
 def test(agent: str, request: Mapping[str, Any]) -> Call[ExecutionResult]:

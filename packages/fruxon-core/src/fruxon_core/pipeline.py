@@ -17,10 +17,11 @@ wait.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote_plus, urlsplit
@@ -28,7 +29,7 @@ from urllib.parse import quote_plus, urlsplit
 import msgspec
 import pluggy
 
-from .config import ClientConfig
+from .config import ClientConfig, Secret
 from .events import (
     TERMINAL_EVENTS,
     ResultCollector,
@@ -190,7 +191,7 @@ class CallRunner(Generic[T]):
         hooks = self.hook_dispatch
         for headers in hooks.call("fruxon_prepare_request", _REQUEST, request, context):
             if inspect.isawaitable(headers):
-                _close_awaitable(headers)
+                close_awaitable(headers)
                 raise TypeError(
                     "a fruxon_prepare_request hook returned an awaitable; the sync client "
                     "cannot await it -- use the async client or return headers directly"
@@ -215,10 +216,7 @@ class CallRunner(Generic[T]):
         if remaining is None:
             return self._base
         if remaining <= 0:
-            raise FruxonTimeoutError(
-                f"the call's total deadline of {self.context_timeout()}s expired",
-                request_sent=False,
-            )
+            raise FruxonTimeoutError.deadline(self.context_timeout())
         timeout = self._base.timeout
         clipped = Timeout(
             connect=_clip(timeout.connect, remaining),
@@ -390,29 +388,23 @@ def _stream_event_notifier(hooks: HookDispatch) -> Callable[[StreamEvent, CallCo
     return notify
 
 
-_API_PREFIXES: dict[tuple[str, str], tuple[str, str]] = {}
+@functools.lru_cache(maxsize=256)
+def _prefix_of(base_url: str, org: str) -> tuple[str, str]:
+    prefix = ClientConfig(Secret(""), org, base_url).api_prefix
+    return prefix, urlsplit(prefix).path
 
 
 def _api_prefix(config: ClientConfig) -> tuple[str, str]:
     """``config.api_prefix`` and its path part, computed once per (base URL, org)."""
-    key = (config.base_url, config.org)
-    found = _API_PREFIXES.get(key)
-    if found is None:
-        prefix = config.api_prefix
-        found = _API_PREFIXES[key] = (prefix, urlsplit(prefix).path)
-    return found
+    return _prefix_of(config.base_url, config.org)
 
 
 def _clip(value: float | None, remaining: float) -> float:
     return remaining if value is None else min(value, remaining)
 
 
-def _close_awaitable(value: Awaitable[Any]) -> None:
+def close_awaitable(value: Awaitable[Any]) -> None:
+    """Close a coroutine nobody will await (so Python does not warn it was never awaited)."""
     close = getattr(value, "close", None)
     if callable(close):
         close()
-
-
-def headers_lower(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-case header names, as :class:`Response` expects."""
-    return {k.lower(): v for k, v in headers.items()}

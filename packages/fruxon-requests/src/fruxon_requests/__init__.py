@@ -5,9 +5,19 @@
 """
 
 from fruxon_core import Timeout
+from fruxon_core._sync.streaming import EventStream, TextStream
 from fruxon_core._version import __version__
+from fruxon_core.exceptions import ClientClosedError
 
 from .client import FruxonClient
-from .streaming import EventStream, TextStream
+from .transport import RequestsTransport
 
-__all__ = ["EventStream", "FruxonClient", "TextStream", "Timeout", "__version__"]
+__all__ = [
+    "ClientClosedError",
+    "EventStream",
+    "FruxonClient",
+    "RequestsTransport",
+    "TextStream",
+    "Timeout",
+    "__version__",
+]

@@ -40,7 +40,7 @@ from sseclient import SSEClient
 
 from fruxon_core.sse import ServerSentEvent, SSEFrameSplitter
 
-__all__ = ["SSEClientFeed", "iter_server_sent_events"]
+__all__ = ["SSEClientFeed", "SSEClientParser", "iter_server_sent_events"]
 
 # Every frame in such a block is an optional event line plus one or more data
 # lines. sseclient-py parses these right, and there is no id/retry state to
@@ -51,12 +51,13 @@ _is_pass_through_block = re.compile(rb"(?:%s)*" % _PASS_THROUGH_FRAME).fullmatch
 
 
 class SSEClientFeed:
-    """Turn a raw SSE body into the frames sseclient-py should see.
+    """Turn a raw SSE body, chunk by chunk, into the frames sseclient-py should see.
 
-    Iterate :meth:`frames` as sseclient-py's event source and read
-    :attr:`last_event_id` and :attr:`retry` when it yields an event. A frame
-    that changes either one is handed over on its own, so both are current
-    for exactly the event being yielded.
+    Give each body chunk to :meth:`feed` (and call :meth:`close` at the end of
+    the body); iterate the frames it returns as sseclient-py's event source and
+    read :attr:`last_event_id` and :attr:`retry` when it yields an event. A
+    frame that changes either one is handed over on its own, lazily, so both
+    are current for exactly the event being yielded.
 
     Frames come without their closing blank line unless ``terminate_frames``
     is set, which a client that re-frames the byte stream itself needs.
@@ -65,11 +66,12 @@ class SSEClientFeed:
     def __init__(self, *, terminate_frames: bool = False) -> None:
         self._splitter = SSEFrameSplitter()
         self._terminate_frames = terminate_frames
+        self._in_sync = False
         self.last_event_id: str | None = None
         self.retry: int | None = None
 
-    def frames(self, raw_chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """Yield complete frames, pulling one raw chunk at a time (no read-ahead).
+    def feed(self, raw: bytes) -> Iterable[bytes]:
+        """The complete frames ``raw`` finished (no read-ahead: nothing waits for more bytes).
 
         Servers usually write one canonical frame per chunk. While the
         splitter holds nothing (the previous chunk ended with a blank line,
@@ -77,29 +79,31 @@ class SSEClientFeed:
         whole frames without ``CR`` is already in the splitter's normal form
         and skips it.
         """
-        splitter = self._splitter
         fast = not self._terminate_frames
-        in_sync = False
+        if self._in_sync and fast and raw.isascii() and 0x0D not in raw:  # int: see fruxon_core.sse
+            first_end = raw.find(b"\n\n")
+            if first_end == len(raw) - 2 and _is_pass_through_frame(raw):
+                return (raw[:first_end],)  # one whole frame: the common case
+            if first_end >= 0 and raw.endswith(b"\n\n") and _is_pass_through_block(raw):
+                return raw[:-2].split(b"\n\n")
+        self._in_sync = raw.endswith(b"\n\n")
+        block = self._splitter.feed(raw)
+        if not block:
+            return ()
+        if fast and block.isascii() and _is_pass_through_block(block):
+            return block[:-2].split(b"\n\n")
+        return self._frames_of(block)
+
+    def close(self) -> Iterable[bytes]:
+        """The frames of an unterminated end of the body."""
+        block = self._splitter.close()
+        return self._frames_of(block) if block else ()
+
+    def frames(self, raw_chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Every frame of a whole body, pulling one raw chunk at a time."""
         for raw in raw_chunks:
-            if in_sync and fast and raw.isascii() and 0x0D not in raw:  # int: see fruxon_core.sse
-                first_end = raw.find(b"\n\n")
-                if first_end == len(raw) - 2 and _is_pass_through_frame(raw):
-                    yield raw[:first_end]  # one whole frame: the common case
-                    continue
-                if first_end >= 0 and raw.endswith(b"\n\n") and _is_pass_through_block(raw):
-                    yield from raw[:-2].split(b"\n\n")
-                    continue
-            in_sync = raw.endswith(b"\n\n")
-            block = splitter.feed(raw)
-            if not block:
-                continue
-            if fast and block.isascii() and _is_pass_through_block(block):
-                yield from block[:-2].split(b"\n\n")
-            else:
-                yield from self._frames_of(block)
-        block = splitter.close()
-        if block:
-            yield from self._frames_of(block)
+            yield from self.feed(raw)
+        yield from self.close()
 
     def _frames_of(self, block: bytes) -> Iterator[bytes]:
         if not block.isascii():
@@ -154,7 +158,7 @@ class _FrameSSEClient(SSEClient):
 
     def __init__(self, frames: Iterator[bytes]) -> None:
         super().__init__(frames)
-        self._frames = frames
+        self._frames: Iterator[bytes] = frames
         logger: Any = getattr(self, "_logger", None)
         if logger is not None and not logger.isEnabledFor(logging.DEBUG):
             # events() logs every dispatch; skip even the level check per event.
@@ -184,21 +188,59 @@ def _frame_client_works() -> bool:
     return [event.data for event in probe.events()] == ["a", "b"]
 
 
+class SSEClientParser:
+    """sseclient-py as an incremental parser: body chunks in, :class:`ServerSentEvent` lists out.
+
+    The requests transport's SSE parser. Its events equal
+    :class:`fruxon_core.sse.SSEDecoder`'s for every input (a property test
+    holds the two together).
+    """
+
+    __slots__ = ("_client", "_feed")
+
+    def __init__(self) -> None:
+        self._client: _FrameSSEClient | None
+        if _frame_client_works():
+            self._feed = SSEClientFeed()
+            self._client = _FrameSSEClient(iter(()))
+        else:
+            self._feed = SSEClientFeed(terminate_frames=True)
+            self._client = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """The events ``chunk`` completed."""
+        return self._events(self._feed.feed(chunk))
+
+    def close(self) -> list[ServerSentEvent]:
+        """The events of an unterminated last frame, at the end of the body."""
+        return self._events(self._feed.close())
+
+    def _events(self, frames: Iterable[bytes]) -> list[ServerSentEvent]:
+        if frames == ():
+            return []
+        client: SSEClient
+        if self._client is None:
+            client = SSEClient(iter(frames))
+        else:
+            client = self._client
+            client._frames = iter(frames)
+        feed = self._feed
+        return [
+            ServerSentEvent(event.event, event.data, feed.last_event_id, feed.retry)
+            for event in client.events()
+        ]
+
+
 def iter_server_sent_events(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
     """Run sseclient-py over the byte chunks, normalised first so its events equal SSEDecoder's.
 
     The events of a chunk are yielded before the next chunk is pulled, so a
     consumer that stops after a terminal event never waits for more bytes.
     """
-    client: SSEClient
-    if _frame_client_works():
-        feed = SSEClientFeed()
-        client = _FrameSSEClient(feed.frames(chunks))
-    else:
-        feed = SSEClientFeed(terminate_frames=True)
-        client = SSEClient(feed.frames(chunks))
-    for event in client.events():
-        yield ServerSentEvent(event.event, event.data, feed.last_event_id, feed.retry)
+    parser = SSEClientParser()
+    for chunk in chunks:
+        yield from parser.feed(chunk)
+    yield from parser.close()
 
 
 def _repair_utf8(block: bytes) -> bytes:

@@ -1,9 +1,11 @@
-"""Moves request values over a ``requests.Session`` and maps its failures.
+"""``RequestsTransport``: the transport contract of :mod:`fruxon_core.transport` on requests.
 
-This is the only module that touches the network for the sync client. Every
-requests/urllib3 exception becomes a :class:`FruxonConnectionError` (or
-:class:`FruxonTimeoutError`), with the cause chained and ``request_sent`` set
-to whether the server may have seen the request.
+This is the only module that touches the network for the sync client. It
+moves request values over a pooled ``requests.Session``, parses stream bodies
+with sseclient-py (:mod:`fruxon_requests.sse_feed`) and sleeps with
+``time.sleep``. Every requests/urllib3 exception becomes a
+:class:`FruxonConnectionError` (or :class:`FruxonTimeoutError`), with the cause
+chained and ``request_sent`` set to whether the server may have seen the request.
 """
 
 from __future__ import annotations
@@ -13,48 +15,46 @@ import http.cookiejar
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import requests
 import requests.adapters
 import urllib3.exceptions
 
-from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
+from fruxon_core.exceptions import ClientClosedError, FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.http import Request, Response
+from fruxon_core.sse import ServerSentEvent
 
-__all__ = ["RequestsTransport", "StreamingResponse", "map_transport_error", "new_session"]
+from .sse_feed import SSEClientParser
+
+__all__ = [
+    "RequestsStreamResponse",
+    "RequestsTransport",
+    "StreamingResponse",
+    "map_transport_error",
+    "new_session",
+]
 
 #: Upper bound of one ``read1``: whatever the socket has, up to this much.
 READ_SIZE = 65536
 
-#: Returns the timeout for the next body read (``None``: no limit), or raises.
-NextReadTimeout = Callable[[], "float | None"]
-
-
-def _timeouts(request: Request, *, streaming: bool) -> tuple[float | None, float | None]:
-    timeout = request.timeout
-    read = timeout.read
-    if streaming and timeout.stream_idle is not None:
-        read = timeout.stream_idle if read is None else min(read, timeout.stream_idle)
-    return timeout.connect, read
+#: What a call into requests/urllib3 can raise.
+_LIBRARY_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
 def map_transport_error(exc: BaseException) -> FruxonConnectionError:
     """The SDK exception for a requests/urllib3/socket failure (cause not yet chained)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return FruxonTimeoutError(f"timed out connecting: {exc}", request_sent=False)
+        return FruxonTimeoutError.connecting(_host(exc))
     if isinstance(
         exc,
         (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError),
     ):
-        return FruxonTimeoutError(f"timed out waiting for the server: {exc}")
+        return FruxonTimeoutError.waiting(detail=str(exc))
     if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
-        return FruxonConnectionError(
-            f"could not connect to {_host(exc)}: {_root_reason(exc)}", request_sent=False
-        )
-    return FruxonConnectionError(f"connection failed: {_root_reason(exc)}")
+        return FruxonConnectionError.cannot_connect(_host(exc), _root_reason(exc))
+    return FruxonConnectionError.lost(_root_reason(exc))
 
 
 def _root_reason(exc: BaseException) -> str:
@@ -72,8 +72,8 @@ def _root_reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def _host(exc: requests.exceptions.RequestException) -> str:
-    request = exc.request
+def _host(exc: BaseException) -> str:
+    request = getattr(exc, "request", None)
     url = getattr(request, "url", None) or ""
     return url.split("://", 1)[-1].split("/", 1)[0] or "the API"
 
@@ -94,21 +94,26 @@ def _not_sent(exc: requests.exceptions.ConnectionError) -> bool:
     )
 
 
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    try:
-        yield
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise map_transport_error(exc) from exc
-
-
 def _lower(headers: Any) -> dict[str, str]:
     """A response's headers with lower-case names (requests keeps them lower-cased already)."""
     return dict(headers.lower_items())
 
 
-class StreamingResponse:
-    """An open streamed response: status and headers now, body bytes as they arrive."""
+class RequestsStreamResponse:
+    """An open streamed response: the head now, the body as events parsed by sseclient-py."""
+
+    __slots__ = (
+        "_chunks",
+        "_eof",
+        "_parser",
+        "_response",
+        "_sock",
+        "_sock_timeout",
+        "headers",
+        "reason",
+        "request",
+        "status",
+    )
 
     def __init__(self, response: requests.Response, request: Request) -> None:
         self._response = response
@@ -116,43 +121,65 @@ class StreamingResponse:
         self.status = response.status_code
         self.reason = response.reason or ""
         self.headers = _lower(response.headers)
+        self._chunks: Iterator[bytes] | None = None
+        self._parser = SSEClientParser()
+        self._sock: socket.socket | None = None
+        self._sock_timeout = request.timeout.head_read(True)
+        self._eof = False
+
+    def head(self) -> Response:
+        return Response(self.status, self.headers, b"", self.request, self.reason)
 
     def read_all(self) -> Response:
-        """Read the rest of the body into a :class:`Response` (used for error statuses)."""
         try:
-            with _mapped_errors():
-                body = self._response.content
+            body = self._response.content
+        except _LIBRARY_ERRORS as exc:
+            raise map_transport_error(exc) from exc
         finally:
             self.close()
         return Response(self.status, self.headers, body, self.request, self.reason)
 
-    def head(self) -> Response:
-        """Status and headers as a body-less :class:`Response`, for hooks."""
-        return Response(self.status, self.headers, b"", self.request, self.reason)
+    def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
+        """The events of the next body chunk; ``timeout`` becomes the socket's timeout.
 
-    def iter_chunks(self, next_read_timeout: NextReadTimeout | None = None) -> Iterator[bytes]:
-        """Body bytes as soon as they arrive, never waiting for more than one frame's worth.
-
-        ``next_read_timeout`` is asked before every read after the first; its
-        answer becomes the socket timeout of that read, so a deadline that
-        shrinks while only keep-alive comments arrive is enforced on the wire,
-        not after the fact.
+        Setting it before every read (when it changed by more than 1 ms / 1 %)
+        enforces a deadline that shrinks while only keep-alive comments
+        arrive on the wire, not after the fact.
         """
-        raw = self._response.raw
-        sock = _socket_of(raw) if next_read_timeout is not None else None
-        current = _timeouts(self.request, streaming=True)[1]
-        with _mapped_errors():
-            for chunk in _body_chunks(raw):
-                yield chunk
-                if sock is not None and next_read_timeout is not None:
-                    wanted = next_read_timeout()
-                    if wanted != current and _differs(wanted, current):
-                        sock.settimeout(wanted)
-                        current = wanted
+        if self._eof:
+            return None
+        chunks = self._chunks
+        if chunks is None:
+            raw = self._response.raw
+            chunks = self._chunks = _body_chunks(raw)
+            self._sock = _socket_of(raw)
+        sock = self._sock
+        if (
+            sock is not None
+            and timeout != self._sock_timeout
+            and _differs(timeout, self._sock_timeout)
+        ):
+            sock.settimeout(timeout)
+            self._sock_timeout = timeout
+        try:
+            chunk = next(chunks, b"")
+        except _LIBRARY_ERRORS as exc:
+            raise map_transport_error(exc) from exc
+        if chunk:
+            return self._parser.feed(chunk)
+        self._eof = True
+        return self._parser.close()
+
+    def finish(self) -> None:
+        self.close()
 
     def close(self) -> None:
         """Release the connection. A body not read to the end is discarded with the socket."""
         self._response.close()
+
+
+#: The name this class had before the transport contract (kept for one release).
+StreamingResponse = RequestsStreamResponse
 
 
 def _body_chunks(raw: Any) -> Iterator[bytes]:
@@ -193,8 +220,11 @@ class _RefuseCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-def new_session() -> requests.Session:
+def new_session(pool_size: int = 0) -> requests.Session:
     """The ``requests.Session`` a client makes for itself: pooled, and stateless per call.
+
+    ``pool_size`` is how many connections per host the pool keeps (``0``:
+    requests' default of 10).
 
     requests stores every ``Set-Cookie`` in ``session.cookies`` and iterates that
     jar, unlocked, while preparing each request. With cookies refused the
@@ -203,6 +233,10 @@ def new_session() -> requests.Session:
     """
     session = requests.Session()
     session.cookies.set_policy(_RefuseCookies())
+    if pool_size:
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=pool_size)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
     return session
 
 
@@ -246,10 +280,23 @@ class RequestsTransport:
     adapters and settings but gets new, empty pools.
     """
 
-    def __init__(self, session: requests.Session | None = None) -> None:
+    name = "requests"
+    version = requests.__version__
+
+    def __init__(self, session: requests.Session | None = None, *, pool_size: int = 0) -> None:
         self._owns_session = session is None
-        self._session = new_session() if session is None else session
+        self._pool_size = pool_size
+        self._session = new_session(pool_size) if session is None else session
         self._pid = os.getpid()
+        self._closed = False
+
+    def check_usable(self) -> None:
+        if self._closed:
+            raise ClientClosedError("this FruxonClient is closed")
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
 
     @property
     def session(self) -> requests.Session:
@@ -265,6 +312,7 @@ class RequestsTransport:
         forgets them, so their idle connections would stay open until garbage
         collection got to them; closing each pool first makes ``close()`` final.
         """
+        self._closed = True
         session = self.session
         for adapter in session.adapters.values():
             if isinstance(adapter, requests.adapters.HTTPAdapter):
@@ -278,23 +326,26 @@ class RequestsTransport:
 
     def _after_fork(self) -> None:
         if self._owns_session:
-            self._session = new_session()
+            self._session = new_session(self._pool_size)
         else:
             _renew_pools(self._session)
         self._pid = os.getpid()
 
-    def send(self, request: Request) -> Response:
+    def send(self, request: Request, remaining: float | None = None) -> Response:
         started = time.monotonic()
-        with _mapped_errors():
+        timeout = request.timeout
+        try:
             response = self.session.request(
                 request.method,
                 request.url,
                 headers=request.headers,
                 data=request.body,
-                timeout=_timeouts(request, streaming=False),
+                timeout=(timeout.connect, timeout.read),
                 allow_redirects=False,
             )
             body = response.content
+        except _LIBRARY_ERRORS as exc:
+            raise map_transport_error(exc) from exc
         return Response(
             response.status_code,
             _lower(response.headers),
@@ -304,15 +355,20 @@ class RequestsTransport:
             time.monotonic() - started,
         )
 
-    def open_stream(self, request: Request) -> StreamingResponse:
-        with _mapped_errors():
+    def open_stream(
+        self, request: Request, remaining: float | None = None
+    ) -> RequestsStreamResponse:
+        timeout = request.timeout
+        try:
             response = self.session.request(
                 request.method,
                 request.url,
                 headers=request.headers,
                 data=request.body,
-                timeout=_timeouts(request, streaming=True),
+                timeout=(timeout.connect, timeout.head_read(True)),
                 stream=True,
                 allow_redirects=False,
             )
-        return StreamingResponse(response, request)
+        except _LIBRARY_ERRORS as exc:
+            raise map_transport_error(exc) from exc
+        return RequestsStreamResponse(response, request)

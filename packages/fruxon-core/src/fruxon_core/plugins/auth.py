@@ -39,7 +39,7 @@ from fruxon_core.config import Secret
 from fruxon_core.exceptions import AuthenticationError, FruxonError
 from fruxon_core.hooks import hookimpl
 from fruxon_core.http import Request
-from fruxon_core.pipeline import CallContext, RetryDecision
+from fruxon_core.pipeline import CallContext, RetryDecision, close_awaitable
 
 __all__ = ["AccessToken", "ApiKeyAuth", "BearerTokenAuth", "TokenProvider"]
 
@@ -133,7 +133,7 @@ class BearerTokenAuth:
             if inspect.isawaitable(result):
                 if context.is_async:
                     return self._await_token(result, context)
-                _close(result)
+                close_awaitable(result)
                 raise TypeError(
                     f"the token provider {self._provider!r} returned an awaitable; the sync "
                     "client cannot await it -- give it a synchronous get_token()"
@@ -212,9 +212,3 @@ def _provider_methods(
             f"got {type(provider).__name__}"
         )
     return get, aget
-
-
-def _close(value: Awaitable[Any]) -> None:
-    close = getattr(value, "close", None)
-    if callable(close):
-        close()

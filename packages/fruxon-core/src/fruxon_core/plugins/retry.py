@@ -24,6 +24,7 @@ from fruxon_core.exceptions import (
     FruxonError,
     FruxonStreamError,
     RateLimitError,
+    parse_retry_after,
 )
 from fruxon_core.hooks import hookimpl
 from fruxon_core.pipeline import CallContext, RetryDecision
@@ -74,8 +75,6 @@ class RetryPolicy:
             return RetryDecision.after(error.retry_after)
         retry_after = getattr(error, "headers", {}).get("retry-after")
         if retry_after is not None:
-            from fruxon_core.exceptions import parse_retry_after
-
             seconds = parse_retry_after(retry_after)
             if seconds is not None:
                 if seconds > self.max_retry_after:

@@ -1,0 +1,121 @@
+"""What a transport must do for the client: the contract, as Protocols (no I/O here).
+
+A transport moves :class:`~fruxon_core.http.Request` values over one HTTP
+library and hands back :class:`~fruxon_core.http.Response` values or, for a
+stream, an :class:`AsyncStreamResponse` whose body comes out as server-sent
+events. It also sleeps between retries (so retry code runs on any event loop)
+and says whether it can be used right now. Every rule above that -- hooks,
+retries, status mapping, deadlines, the stream-idle clock -- lives in the
+client written once in core, so a transport is small; the contract suite in
+``tests/transport`` is its acceptance test.
+
+Errors: a transport raises only :class:`~fruxon_core.exceptions.FruxonConnectionError`
+or :class:`~fruxon_core.exceptions.FruxonTimeoutError` (built with their
+constructors, the cause chained, ``request_sent`` set to whether the server
+may have seen the request), plus ``ClientClosedError`` /
+``EventLoopMismatchError`` from :meth:`AsyncTransport.check_usable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from fruxon_core.http import Request, Response
+from fruxon_core.sse import ServerSentEvent
+
+__all__ = ["AsyncStreamResponse", "AsyncTransport"]
+
+
+class AsyncStreamResponse(Protocol):
+    """An open streamed response: the head now, the body as server-sent events."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Lower-case names; repeated headers joined with ``", "``."""
+        ...
+
+    @property
+    def request(self) -> Request: ...
+
+    def head(self) -> Response:
+        """Status and headers as a body-less :class:`Response`, for hooks."""
+        ...
+
+    async def read_all(self) -> Response:
+        """Read the rest of the body (an error answer) and close.
+
+        Bounded as a whole by ``request.timeout.head_read(True)``.
+        """
+        ...
+
+    async def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
+        """Wait at most ``timeout`` seconds for body bytes; return the events they complete.
+
+        ``[]`` when the bytes completed no event (a comment, part of a frame);
+        ``None`` once the body has ended (events of an unterminated last frame
+        come in the batch before). A timeout raises ``FruxonTimeoutError``, a
+        broken connection ``FruxonConnectionError``.
+        """
+        ...
+
+    async def finish(self) -> None:
+        """The terminal event arrived: pool the connection if the body ended, else close it."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection now; safe from any thread, and more than once."""
+        ...
+
+
+class AsyncTransport(Protocol):
+    """Sends requests over one HTTP library; see the module docstring."""
+
+    @property
+    def name(self) -> str:
+        """The library's name for the User-Agent, e.g. ``"aiohttp"``."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """The library's version, for the User-Agent."""
+        ...
+
+    @property
+    def session(self) -> Any:
+        """The library's session or client object in use (``None`` before the first call)."""
+        ...
+
+    def check_usable(self) -> None:
+        """Raise ``ClientClosedError`` / ``EventLoopMismatchError`` if no call can be made now."""
+        ...
+
+    async def send(self, request: Request, remaining: float | None) -> Response:
+        """Send ``request`` and read the whole answer, any status.
+
+        ``remaining`` is what is left of the call's total deadline (``None``:
+        no deadline); ``request.timeout`` already has its connect and read
+        parts clipped to it.
+        """
+        ...
+
+    async def open_stream(self, request: Request, remaining: float | None) -> AsyncStreamResponse:
+        """Send ``request`` and return once the response head has arrived, any status.
+
+        The head wait is bounded by ``request.timeout.head_read(True)``.
+        """
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait between retries, the way this library's callers wait."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release pooled connections (a session the user passed in is left open)."""
+        ...
