@@ -18,6 +18,7 @@ from fruxon_emulator import EmulatorServer
 from tests.facade import SyncFacade, event_loop_in_thread
 from tests.registry import BY_NAME
 from tests.registry import TRANSPORTS as TRANSPORT_CASES
+from tests.transport.scripted_http import Handler, ScriptedServer
 
 #: Every transport the conformance suite runs against (from tests/registry.py).
 TRANSPORTS = [case.name for case in TRANSPORT_CASES]
@@ -81,3 +82,21 @@ def emulator(fruxon_emulator: EmulatorServer) -> EmulatorServer:
     """The shared emulator with its counters, sessions and fault state reset."""
     fruxon_emulator.reset()
     return fruxon_emulator
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[Callable[[Handler], ScriptedServer]]:
+    """``scripted_server(handler)`` → a running :class:`ScriptedServer`, stopped after the test.
+
+    For the bytes the emulator never sends (a BOM, CRLF framing, a cut frame, gzip, ...).
+    """
+    servers: list[ScriptedServer] = []
+
+    def start(handler: Handler) -> ScriptedServer:
+        server = ScriptedServer(handler)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
