@@ -1,9 +1,13 @@
 """msgspec Structs for every request and response body of the Fruxon API.
 
 Wire names are camelCase, attributes snake_case (``rename="camel"``). Every
-field has the default the spec documents, so an absent field, an explicit
-``null`` or a value of the wrong type never breaks decoding (see
-:mod:`fruxon_core.decoding`), and fields a newer server adds are ignored.
+field has a documented default, so an absent field, an explicit ``null`` or a
+value of the wrong type never breaks decoding (see :mod:`fruxon_core.decoding`),
+and fields a newer server adds are ignored.
+
+Every model (and every stream event payload) has :meth:`~Serializable.to_dict`,
+which returns plain ``dict``/``list``/``str``/number values that
+``json.dumps`` accepts.
 
 Bodies the SDK deliberately does not model (AgentTestRequest, integration and
 tool write bodies, traces) travel as plain dicts.
@@ -11,6 +15,7 @@ tool write bodies, traces) travel as plain dicts.
 
 from __future__ import annotations
 
+import enum
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -28,6 +33,7 @@ __all__ = [
     "Model",
     "ParameterMetadata",
     "ProblemDetails",
+    "Serializable",
     "Tool",
 ]
 
@@ -36,7 +42,55 @@ T = TypeVar("T")
 TERMINAL_RECORD_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "REJECTED"})
 
 
-class Model(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+class Serializable:
+    """Mixed into every SDK model and stream event: adds :meth:`to_dict`."""
+
+    __slots__ = ()
+
+    def to_dict(self, *, wire: bool = False) -> dict[str, Any]:
+        """This object as plain Python values, ready for ``json.dumps``.
+
+        By default the keys are the Python attribute names (``session_id``,
+        ``execution_record_id``); with ``wire=True`` they are the API's JSON
+        names (``sessionId``, ``executionRecordId``). Nested models become
+        dicts, tuples and sets become lists and enums their values, in both
+        forms.
+
+        Every field is included, and a field that is unset keeps its default:
+        ``None`` stays ``None`` (``null`` in JSON), so a dict always has the same
+        keys. The one exception is ``wire=True`` on a request body
+        (:class:`ExecutionRequest`), which leaves unset fields out exactly as the
+        request sent to the API does. Dicts the SDK keeps raw (``parameters``,
+        ``links``, a trace's ``traces``, an event's ``data``) are copied with
+        their keys as the server sent them. Properties (``waiting_for_human``,
+        ``duration_ms`` of a record, a tool call's ``name``) are not fields and
+        are not included.
+
+        The wire form converts back: ``msgspec.convert(result.to_dict(wire=True),
+        ExecutionResult)`` is equal to ``result``.
+        """
+        result: dict[str, Any] = msgspec.to_builtins(self) if wire else _plain(self)
+        return result
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with Python field names for every struct in it (see ``to_dict``)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        if isinstance(value, enum.Enum):
+            return _plain(value.value)
+        return value
+    if isinstance(value, msgspec.Struct):
+        return {name: _plain(getattr(value, name)) for name in value.__struct_fields__}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    return msgspec.to_builtins(value)
+
+
+class Model(msgspec.Struct, Serializable, rename="camel", frozen=True, kw_only=True):
     """Base of every response model: camelCase on the wire, immutable, unknown fields ignored."""
 
 
@@ -66,7 +120,8 @@ class ExecutionTrace(Model, frozen=True):
     end_time: int = 0
     parameters: dict[str, Any] = msgspec.field(default_factory=dict)
     traces: list[dict[str, Any]] = msgspec.field(default_factory=list)
-    """The step tree as raw StepTrace dicts (§3.3 of the spec)."""
+    """The step tree, one raw dict per step (``id``, ``displayName``, ``type``, ``status``,
+    ``steps``, ...)."""
     result: dict[str, Any] | None = None
 
 
@@ -250,7 +305,9 @@ class ProblemDetails(Model, frozen=True):
     code: str | None = None
 
 
-class ExecutionRequest(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
+class ExecutionRequest(
+    msgspec.Struct, Serializable, rename="camel", omit_defaults=True, kw_only=True
+):
     """Body of execute/stream calls; fields left ``None`` are omitted, never sent as null."""
 
     parameters: dict[str, Any] | None = None
