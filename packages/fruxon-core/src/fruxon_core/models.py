@@ -69,8 +69,17 @@ class Serializable:
         The wire form converts back: ``msgspec.convert(result.to_dict(wire=True),
         ExecutionResult)`` is equal to ``result``.
         """
-        result: dict[str, Any] = msgspec.to_builtins(self) if wire else _plain(self)
+        result: dict[str, Any] = _lists(msgspec.to_builtins(self)) if wire else _plain(self)
         return result
+
+
+def _lists(value: Any) -> Any:
+    """``msgspec.to_builtins`` output with tuples turned into lists, like ``json.loads`` gives."""
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(item) for item in value]
+    return value
 
 
 def _plain(value: Any) -> Any:
