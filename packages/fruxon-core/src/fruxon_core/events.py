@@ -52,11 +52,15 @@ class ToolCall(Model, frozen=True):
 
     id: str = ""
     tool_trace: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The tool as the server describes it (``tool``, ``displayName``, ``toolType``, ...)."""
     arguments: Any = None
+    """What the model passed to the tool."""
     start_time: int = 0
+    """When the tool was called, in epoch milliseconds."""
 
     @property
     def name(self) -> str:
+        """The tool's name (``tool_trace["tool"]["name"]``, else its display name)."""
         tool = self.tool_trace.get("tool")
         name = tool.get("name") if isinstance(tool, dict) else None
         return name if isinstance(name, str) else str(self.tool_trace.get("displayName") or "")
@@ -132,9 +136,12 @@ class Done(Model, frozen=True):
     execution_record_id: str = ""
     session_id: str | None = None
     trace: ExecutionTrace = msgspec.field(default_factory=ExecutionTrace)
+    """The run's trace; empty for a run paused for a human."""
     status: str | None = None
+    """``None`` for a finished run; ``WaitingForHuman`` when it paused for approval."""
     human_approval_request_id: str | None = None
     response: str | None = None
+    """The full answer, when the server sends it (otherwise the text chunks are the answer)."""
     links: list[dict[str, Any]] | None = None
 
 
@@ -163,8 +170,12 @@ class StreamEvent(msgspec.Struct, Serializable, frozen=True, dict=True):
     """One event of an execution stream: ``event`` is the name, ``data`` the JSON object."""
 
     event: str
+    """The event's name: ``text``, ``tool_call``, ``tool_result``, ``usage``, ``status``,
+    ``step_trace``, ``error``, ``done``, or one the SDK does not know (passed through)."""
     data: dict[str, Any]
+    """The event's JSON object, with the server's (camelCase) keys."""
     id: str | None = None
+    """The stream's last event id, if the server sends ids."""
 
     @property
     def payload(self) -> EventPayload | None:
@@ -179,6 +190,7 @@ class StreamEvent(msgspec.Struct, Serializable, frozen=True, dict=True):
 
     @property
     def is_terminal(self) -> bool:
+        """True for ``done`` and ``error``: the stream ends after this event."""
         return self.event in TERMINAL_EVENTS
 
 

@@ -108,11 +108,14 @@ class ExecutionTrace(Model, frozen=True):
 
     agent_id: str = ""
     agent_revision: int = 0
+    """The revision that ran."""
     duration: int = 0
     """Execution time in milliseconds."""
     input_cost: float = 0.0
+    """Cost of the input tokens, in US dollars (as are the other ``*_cost`` fields)."""
     output_cost: float = 0.0
     total_cost: float = 0.0
+    """What the run cost, in US dollars."""
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
@@ -125,26 +128,35 @@ class ExecutionTrace(Model, frozen=True):
     provider_reported_cost: float | None = None
     """``None`` when the provider reported nothing (which is not the same as $0)."""
     created_at: int = 0
+    """When the run was created, in epoch milliseconds (as are ``start_time`` and ``end_time``)."""
     start_time: int = 0
     end_time: int = 0
     parameters: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The parameters the run received, as sent."""
     traces: list[dict[str, Any]] = msgspec.field(default_factory=list)
     """The step tree, one raw dict per step (``id``, ``displayName``, ``type``, ``status``,
     ``steps``, ...)."""
     result: dict[str, Any] | None = None
+    """The run's output value (``strValue``, ``jsonValue`` or ``fileLink``), as sent."""
 
 
 class ExecutionResult(Model, frozen=True):
     """What ``execute``, ``execute_revision`` and ``test`` return."""
 
     response: str = ""
+    """The agent's answer."""
     trace: ExecutionTrace = msgspec.field(default_factory=ExecutionTrace)
+    """Who ran, how long it took, the tokens and what it cost."""
     session_id: str | None = None
     """Pass back as ``session_id=`` to continue the conversation; ``None`` if none."""
     links: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    """Files the agent returned (``fileId``, ``fileType``, ``promptLink``), as sent."""
     execution_record_id: str = ""
+    """The stored record of this run: see ``get_execution_record()``."""
     status: str | None = None
+    """``COMPLETED``, or ``WaitingForHuman`` for a run paused on an approval gate."""
     human_approval_request_id: str | None = None
+    """The approval request a paused run waits for."""
     retries: int = msgspec.field(default=0, name="fruxonSdkRetries")
     """How many retries the SDK spent on this call (0 when the first attempt succeeded)."""
 
@@ -179,13 +191,17 @@ class Agent(Model, frozen=True):
     """An agent as listed and fetched; ``current_revision`` 0 means nothing is deployed."""
 
     id: str = ""
+    """What the client methods take as ``agent``."""
     display_name: str = ""
     description: str = ""
     enabled: bool = False
+    """A disabled agent does not run (``ConflictError`` with ``error_code`` ``agent_disabled``)."""
     current_revision: int = 0
+    """The deployed revision, which ``execute()`` runs; 0 when none is."""
     tags: list[str] = msgspec.field(default_factory=list)
     network_id: str = ""
     managed_by: ManagedBy | None = None
+    """Who owns a managed or linked agent; ``None`` for the organization's own."""
     deleted_at: Any = None
 
     def __post_init__(self) -> None:
@@ -197,8 +213,10 @@ class ParameterMetadata(Model, frozen=True):
     """The schema of one entry-point parameter of an agent revision."""
 
     name: str = ""
+    """The key to use in ``parameters=``."""
     index: int = 0
     type: str = ""
+    """The parameter's type, e.g. ``STRING``, ``INTEGER``, ``BOOLEAN``, ``JSON``."""
     type_name: str = ""
     display_name: str = ""
     description: str = ""
@@ -213,7 +231,9 @@ class AgentParameters(Model, frozen=True):
     """The envelope of ``…/revisions/{revision}/parameters``."""
 
     parameters: list[str] = msgspec.field(default_factory=list)
+    """The parameter names, in order."""
     metadata: list[ParameterMetadata] = msgspec.field(default_factory=list)
+    """One schema per parameter."""
 
 
 class Integration(Model, frozen=True):
@@ -235,12 +255,16 @@ class Tool(Model, frozen=True):
     display_name: str = ""
     description: str = ""
     tool_type: str = ""
+    """``API``, ``PREDEFINED``, ``AGENT_TOOL``, ``PYTHON_SCRIPT``, ``LLM_BUILT_IN``, ``MCP``, ..."""
     action_type: str = ""
+    """``READ_ONLY``, ``REVERSIBLE`` or ``IRREVERSIBLE``."""
     result_type: str = ""
     parameters: list[dict[str, Any]] = msgspec.field(
         default_factory=list, name="parametersMetadata"
     )
+    """The tool's parameter schemas, as sent (``parametersMetadata`` in the API)."""
     descriptor: dict[str, Any] = msgspec.field(default_factory=dict)
+    """How the tool is called (e.g. ``apiTool``), as sent."""
     is_async: bool = False
 
 
@@ -251,8 +275,12 @@ class ExecutionRecord(Model, frozen=True):
     agent_id: str = ""
     agent_revision: int = 0
     status: str = ""
+    """``IN_PROGRESS``, ``WAITING_FOR_ASYNC`` (suspended, e.g. on an approval), or once
+    finished ``COMPLETED``, ``FAILED``, ``CANCELLED``, ``REJECTED``."""
     start_time: int = 0
+    """Epoch milliseconds."""
     end_time: int | None = None
+    """Epoch milliseconds; ``None`` while the run has not finished."""
     input_tokens: int = 0
     output_tokens: int = 0
     total_cost: float = 0.0
@@ -282,6 +310,7 @@ class ExecutionRecord(Model, frozen=True):
     was_addressed: bool | None = None
     credits_charged: int | None = None
     waiting_for: dict[str, Any] | None = None
+    """What a suspended run waits for (``kind``: an approval, a consult, a sub-task)."""
 
     @property
     def duration_ms(self) -> int | None:
@@ -299,7 +328,9 @@ class ListPage(Model, Generic[T], frozen=True):
 
     items: list[T] = msgspec.field(default_factory=list)
     next_page_token: str | None = None
+    """Pass to get the next page; ``None`` (or empty) on the last page."""
     total_count: int | None = None
+    """How many items all pages hold, when the server says."""
 
 
 class ProblemDetails(Model, frozen=True):
