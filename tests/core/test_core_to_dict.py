@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import inspect
 import json
+import uuid
 from typing import Any
 
 import msgspec
@@ -261,3 +263,17 @@ def test_to_dict_returns_copies() -> None:
     plain = result.to_dict()
     plain["links"][0]["fileId"] = "changed"
     assert result.links == [{"fileId": "f"}]
+
+
+def test_other_values_become_what_the_json_encoder_makes_of_them() -> None:
+    when = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    trace = ExecutionTrace(parameters={"when": when, "id": ident, "blob": b"\x00\x01"})
+    plain = trace.to_dict()["parameters"]
+    assert plain == {
+        "when": "2025-01-02T03:04:05Z",
+        "id": "12345678-1234-5678-1234-567812345678",
+        "blob": "AAE=",
+    }
+    assert trace.to_dict(wire=True)["parameters"] == plain
+    json.dumps(plain)
