@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    uv run python scripts/docs_screenshots.py            # PNGs into ./docs-screenshots/
+    uv run python scripts/docs_screenshots.py    # PNGs into $TMPDIR/fruxon-docs-screenshots/
     uv run python scripts/docs_screenshots.py --out DIR --chromium /usr/bin/chromium
 
 It runs ``mkdocs build --strict`` into a temporary directory, serves the site
@@ -256,7 +256,12 @@ def render(chromium: str, url: str, png: Path, width: int, height: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs-screenshots", help="PNG folder")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "fruxon-docs-screenshots",
+        help="where the PNGs go (default: %(default)s)",
+    )
     parser.add_argument("--chromium", help="the Chromium binary (default: found on PATH)")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=2000)
