@@ -67,7 +67,8 @@ async def _streams_ours(server: dict[str, str], streams: int) -> None:
             return events
 
         counts = await asyncio.gather(*(one() for _ in range(streams)))
-    assert len(set(counts)) == 1 and counts[0] > 20, counts[:5]
+    assert len(set(counts)) == 1, counts[:5]
+    assert counts[0] > 20, counts[:5]
 
 
 async def _streams_bare(server: dict[str, str], streams: int) -> None:
@@ -94,7 +95,8 @@ async def _streams_bare(server: dict[str, str], streams: int) -> None:
             return events
 
         counts = await asyncio.gather(*(one() for _ in range(streams)))
-    assert len(set(counts)) == 1 and counts[0] > 20, counts[:5]
+    assert len(set(counts)) == 1, counts[:5]
+    assert counts[0] > 20, counts[:5]
 
 
 def _growth_sync(server: dict[str, str], calls: int) -> dict[str, int]:
