@@ -4,8 +4,8 @@ Typer's Rich help shows a type metavar even for flags (``--json <bool>``) and
 writes a required argument as ``{agent}`` in the usage line. These classes
 show flags bare, arguments upper-case (``fruxon run [OPTIONS] AGENT``) and
 optional ones in brackets (``[RECORD_ID]``). :class:`FruxonCommand` also
-marks the run as ``--json`` before the command starts, so that even an
-error from parsing ``-p`` is reported as a JSON line.
+notes ``--json`` and the agent before the command starts, so that even an
+error from parsing ``-p`` is reported as a JSON line, with the agent in its hint.
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ class FruxonCommand(TyperCommand):
     def invoke(self, ctx: Any) -> Any:
         from .state import cli_state
 
-        cli_state(ctx).json_errors = bool(ctx.params.get("json_output"))
+        state = cli_state(ctx)
+        state.json_errors = bool(ctx.params.get("json_output"))
+        agent = ctx.params.get("agent")
+        state.agent = agent if isinstance(agent, str) else None
         return super().invoke(ctx)
 
 

@@ -110,16 +110,20 @@ _ORG_WORDS = ("tenant", "organization", "organisation", "workspace")
 
 
 def describe_error(
-    error: BaseException, secret: str | None = None, options: ConnectionOptions | None = None
+    error: BaseException,
+    secret: str | None = None,
+    options: ConnectionOptions | None = None,
+    agent: str | None = None,
 ) -> str:
     """One line saying what went wrong and what to try, without the API key or a traceback.
 
-    ``options`` are the connection options in use (for the timeout a timeout hint names).
+    ``options`` are the connection options in use (for the timeout a timeout hint
+    names) and ``agent`` the agent the command was about, if any.
     """
     from fruxon_core import exceptions as sdk
 
     hint: str | None = None
-    seconds = f"{options.effective_timeout:g}s" if options is not None else "the --timeout"
+    timeout = options.effective_timeout if options is not None else None
     if isinstance(error, CliError):
         text = error.message
     elif isinstance(error, sdk.FruxonStreamError):
@@ -128,11 +132,12 @@ def describe_error(
     elif isinstance(error, KeyboardInterrupt):
         text = "interrupted"
     elif isinstance(error, StreamInterruptedInfo):
-        text, hint = _interrupted(error, seconds)
+        text, hint = _interrupted(error, timeout)
     elif isinstance(error, sdk.FruxonTimeoutError):
         if error.request_sent:
-            text = f"the Fruxon API did not answer within {seconds}: {error}"
-            hint = "the server took too long; try a longer --timeout, e.g. --timeout 600"
+            # The SDK's text repeats the transport's ("Read timed out. (read timeout=…)").
+            text = f"the Fruxon API did not answer within {_seconds(timeout)}"
+            hint = f"the server took too long; {_longer(timeout)}"
         else:
             text = f"cannot reach the Fruxon API: {error}"
             hint = _CHECK_URL
@@ -145,7 +150,7 @@ def describe_error(
             hint = _CHECK_URL
     elif isinstance(error, sdk.FruxonError):
         text = str(error)
-        hint = _api_hint(error)
+        hint = _api_hint(error, agent)
     else:
         text = f"unexpected {type(error).__name__}: {error} (set FRUXON_DEBUG=1 for a traceback)"
     if hint:
@@ -156,20 +161,32 @@ def describe_error(
     return text
 
 
-def _interrupted(error: StreamInterruptedInfo, seconds: str) -> tuple[str, str | None]:
+def _seconds(timeout: float | None) -> str:
+    return "the --timeout" if timeout is None else f"{timeout:g}s"
+
+
+def _longer(timeout: float | None) -> str:
+    example = f", e.g. --timeout {2 * timeout:g}" if timeout is not None else ""
+    return f"try a longer --timeout{example}"
+
+
+def _interrupted(error: StreamInterruptedInfo, timeout: float | None) -> tuple[str, str | None]:
     events = f"{error.events} event{'' if error.events == 1 else 's'}"
     still = (
         "the run may still be going on the server; its record id only comes with the final "
         f"event: once you have it, `fruxon trace {error.agent} RECORD_ID` shows the run"
     )
     if error.timed_out:
-        text = f"the stream of {error.agent} sent no event for {seconds} after {events}; {still}"
-        return text, "try a longer --timeout"
-    text = f"the connection was lost after {events} of {error.agent}'s stream: {error}; {still}"
+        text = (
+            f"the stream of {error.agent} sent no event for {_seconds(timeout)} "
+            f"after {events}; {still}"
+        )
+        return text, _longer(timeout)
+    text = f"the connection was lost after {events} of {error.agent}'s stream ({error}); {still}"
     return text, None
 
 
-def _api_hint(error: BaseException) -> str | None:
+def _api_hint(error: BaseException, agent: str | None) -> str | None:
     """What to try for an API error, from its status and problem details."""
     from fruxon_core.exceptions import (
         AuthenticationError,
@@ -189,7 +206,8 @@ def _api_hint(error: BaseException) -> str | None:
         names = [field[len(prefix) :] for field in error.errors if field.startswith(prefix)]
         if names:
             flags = " ".join(f"-p {name}=…" for name in names)
-            return f"pass {flags}; `fruxon agents params AGENT` lists an agent's parameters"
+            listing = f"`fruxon agents params {agent or 'AGENT'}` lists the agent's parameters"
+            return f"pass {flags}; {listing}"
         return None
     if isinstance(error, RateLimitError) and error.retry_after is not None:
         return f"rate limited: the API asks to wait {error.retry_after:g}s before retrying"

@@ -30,7 +30,7 @@ def debug_enabled(state: CliState) -> bool:
 def error_record(error: BaseException, state: CliState) -> dict[str, Any]:
     """``{"code", "message", "exit_code"}`` of an error, as the ``--json`` outputs carry it."""
     code = exit_code_for(error)
-    message = describe_error(error, state.secret, state.options)
+    message = describe_error(error, state.secret, state.options, state.agent)
     return {"code": code.slug, "message": message, "exit_code": int(code)}
 
 

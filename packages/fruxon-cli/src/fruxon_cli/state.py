@@ -20,6 +20,8 @@ class CliState:
     """Set for commands given ``--json``: errors are then also reported as JSON."""
     connection: ConnectionOptions | None = None
     """The options the running command connected with (for hints: its timeout, its org)."""
+    agent: str | None = None
+    """The agent the running command is about (named in hints)."""
     secret: str | None = field(default=None, repr=False)
     """The API key in use, so error messages can never echo it."""
 
