@@ -43,9 +43,7 @@ _NOT_SENT = (
     httpx.InvalidURL,
 )
 
-H2_MISSING = (
-    "HTTP/2 needs the h2 package: pip install 'fruxon-httpx[h2]' (or 'httpx[http2]')"
-)
+H2_MISSING = "HTTP/2 needs the h2 package: pip install 'fruxon-httpx[h2]' (or 'httpx[http2]')"
 
 
 def map_transport_error(exc: BaseException, request: Request) -> FruxonConnectionError:
@@ -197,7 +195,7 @@ class AsyncTimedRead(TimedRead):
 
     __slots__ = ()
 
-    async def __call__(self, max_bytes: int, timeout: float | None = None) -> Any:  # type: ignore[override]
+    async def __call__(self, max_bytes: int, timeout: float | None = None) -> Any:
         if current_task() is self.owner:
             timeout = self.seconds
         return await self.read(max_bytes, timeout)

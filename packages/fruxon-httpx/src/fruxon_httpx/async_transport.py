@@ -143,7 +143,7 @@ class AsyncHttpxStreamResponse:
         await self._response.aclose()
 
     def close(self) -> None:
-        """Close the connection now: from the response's loop or another thread, any number of times.
+        """Close the connection now, from the response's loop or another thread, more than once.
 
         httpx closes an async response by awaiting, so this starts that as a
         task of the response's own loop (a trio system task under trio).
@@ -160,7 +160,7 @@ async def _quietly(job: Callable[[], Awaitable[None]]) -> None:
 
 
 def _spawn(loop: object, job: Callable[[], Awaitable[None]]) -> None:
-    """Run ``job()`` soon as a task of ``loop`` (an asyncio loop or a trio token), from any thread."""
+    """Run ``job()`` soon as a task of ``loop`` (an asyncio loop or trio token), from any thread."""
     if isinstance(loop, asyncio.AbstractEventLoop):
         if loop.is_closed():
             return  # nothing can be closed cleanly any more: the sockets go with the loop

@@ -12,6 +12,7 @@ chained and ``request_sent`` set to whether the server may have seen the request
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -137,10 +138,8 @@ class HttpxStreamResponse:
         if self._reading and not self._eof:
             sock = _socket_of(self._network)
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         self._response.close()
 
 
