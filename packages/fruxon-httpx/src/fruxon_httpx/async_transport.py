@@ -139,8 +139,14 @@ class AsyncHttpxStreamResponse:
         await self._aclose()
 
     async def _aclose(self) -> None:
+        """Close the body's generators (trio wants async generators closed) and the response."""
         self._closed = True
-        await self._response.aclose()
+        chunks, self._chunks = self._chunks, None
+        try:
+            if chunks is not None:
+                await chunks.aclose()  # type: ignore[attr-defined]
+        finally:
+            await self._response.aclose()
 
     def close(self) -> None:
         """Close the connection now, from the response's loop or another thread, more than once.
@@ -151,7 +157,7 @@ class AsyncHttpxStreamResponse:
         if self._closed:
             return
         self._closed = True
-        _spawn(self._loop, self._response.aclose)
+        _spawn(self._loop, self._aclose)
 
 
 async def _quietly(job: Callable[[], Awaitable[None]]) -> None:
@@ -182,8 +188,30 @@ def _spawn(loop: object, job: Callable[[], Awaitable[None]]) -> None:
         return
     import trio
 
+    def spawn() -> None:
+        with contextlib.suppress(RuntimeError):  # the run is ending: its nursery takes no task
+            trio.lowlevel.spawn_system_task(_quietly, job)
+
     with contextlib.suppress(trio.RunFinishedError):
-        loop.run_sync_soon(trio.lowlevel.spawn_system_task, _quietly, job)  # type: ignore[attr-defined]
+        loop.run_sync_soon(spawn)  # type: ignore[attr-defined]
+
+
+def _run_finished(loop: object) -> bool:
+    """Whether ``loop`` is the token of a trio run that has ended (its sockets can be closed
+    from another run: trio sockets belong to no run)."""
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        return False
+    import trio
+
+    try:
+        loop.run_sync_soon(_nothing)  # type: ignore[attr-defined]
+    except trio.RunFinishedError:
+        return True
+    return False
+
+
+def _nothing() -> None:
+    return None
 
 
 class AsyncHttpxTransport:
@@ -292,7 +320,7 @@ class AsyncHttpxTransport:
         loop = self._loop
         if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed():
             return  # its loop is gone; nothing left that could be closed cleanly
-        if loop is not None and current_loop() is not loop:
+        if loop is not None and current_loop() is not loop and not _run_finished(loop):
             self._session, self._closed = session, False
             raise EventLoopMismatchError(
                 "close() must run on the event loop the client was used on"
