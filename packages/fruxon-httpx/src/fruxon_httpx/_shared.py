@@ -85,6 +85,14 @@ def httpx_timeout(timeout: Timeout, streaming: bool, remaining: float | None) ->
     return httpx.Timeout(connect=timeout.connect, read=read, write=read, pool=remaining)
 
 
+def near(timeout: float | None, limit: float | None) -> bool:
+    """Whether a read may wait ``limit`` (the request's read timeout) instead of ``timeout``:
+    the same, or at most 1 ms + 1 % shorter (the stream's first read, just after the head)."""
+    if timeout is None or limit is None:
+        return timeout is limit
+    return 0 <= limit - timeout <= 0.001 + 0.01 * limit
+
+
 def headers_of(response: httpx.Response) -> dict[str, str]:
     """Lower-case names; repeated headers joined with ``", "`` (httpx's ``items()``)."""
     return dict(response.headers.items())

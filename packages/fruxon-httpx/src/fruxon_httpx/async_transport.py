@@ -31,6 +31,7 @@ from ._shared import (
     headers_of,
     httpx_timeout,
     map_transport_error,
+    near,
     new_client_options,
     refuse_cookies,
 )
@@ -114,7 +115,7 @@ class AsyncHttpxStreamResponse:
 
     async def _next(self, chunks: AsyncIterator[bytes], timeout: float | None) -> bytes:
         try:
-            if timeout == self._limit:
+            if near(timeout, self._limit):
                 return await chunks.__anext__()
             timed = AsyncTimedRead(current_task(), timeout)
             if not timed.install(self._network):  # not an httpcore connection: a cancel scope

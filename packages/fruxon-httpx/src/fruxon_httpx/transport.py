@@ -32,6 +32,7 @@ from ._shared import (
     headers_of,
     httpx_timeout,
     map_transport_error,
+    near,
     new_client_options,
     refuse_cookies,
 )
@@ -110,7 +111,7 @@ class HttpxStreamResponse:
     def _next(self, chunks: Iterator[bytes], timeout: float | None) -> bytes:
         self._reading = True
         try:
-            if timeout == self._limit or self._network is None:
+            if self._network is None or near(timeout, self._limit):
                 return next(chunks, b"")
             timed = TimedRead(threading.get_ident(), timeout)
             if not timed.install(self._network):
