@@ -17,7 +17,7 @@ from fruxon_core.exceptions import FruxonTimeoutError
 from fruxon_core.http import Timeout
 from fruxon_emulator import EmulatorServer
 from fruxon_requests import FruxonClient
-from tests.requests.scripted_http import Exchange, ScriptedServer, json_response
+from tests.transport.scripted_http import Exchange, ScriptedServer, json_response
 
 Start = Callable[[Callable[[Exchange], None]], ScriptedServer]
 

@@ -236,33 +236,7 @@ GET_EXECUTION_TRACE = Endpoint(
     "get_execution_trace", "GET", "/agents/{agent}/executionRecords/{record_id}/trace", _raw
 )
 
-#: Every operation by name.
+#: Every endpoint above by name: each module-level :class:`Endpoint` is listed by defining it.
 ENDPOINTS: Mapping[str, Endpoint[Any]] = {
-    e.name: e
-    for e in (
-        EXECUTE,
-        EXECUTE_REVISION,
-        STREAM,
-        STREAM_REVISION,
-        TEST,
-        STREAM_TEST,
-        LIST_AGENTS,
-        GET_AGENT,
-        GET_AGENT_PARAMETERS,
-        GET_AGENT_PARAMETER_METADATA,
-        LIST_INTEGRATIONS,
-        GET_INTEGRATION,
-        CREATE_INTEGRATION,
-        UPDATE_INTEGRATION,
-        VERIFY_INTEGRATION,
-        LIST_TOOLS,
-        GET_TOOL,
-        CREATE_TOOL,
-        UPDATE_TOOL,
-        UPDATE_PYTHON_TOOL,
-        DELETE_TOOL,
-        TEST_TOOL,
-        GET_EXECUTION_RECORD,
-        GET_EXECUTION_TRACE,
-    )
+    value.name: value for value in list(globals().values()) if isinstance(value, Endpoint)
 }

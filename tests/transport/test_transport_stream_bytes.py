@@ -1,11 +1,17 @@
-"""The sync client's stream reading, byte by byte, over real sockets.
+"""The transport contract, byte by byte: every transport, over real sockets, from a scripted server.
+
+Each test runs once per transport in ``tests/registry.py`` (the ``transport``
+fixture); a new transport passes this suite or is not done. The scripted
+server writes exact bytes: BOMs, CR/CRLF framing, frames cut at any byte,
+gzip, close-delimited, chunked and Content-Length bodies, bodies that stop
+mid-frame, silence, and connections dropped mid-stream.
 
 Incremental delivery is proven with a gate: the server sends the first frame
 and then waits for the test to hold that event before sending anything else.
 A client that needed more bytes first would block until the server gave up
-waiting, which the server records. The framing cases are the ones where
-sseclient-py alone goes wrong (see ``fruxon_requests.sse_feed``); the client
-must still yield the events the WHATWG rules define.
+waiting, which the server records. The framing cases include the ones where
+sseclient-py alone goes wrong (see ``fruxon_requests.sse_feed``); every
+transport must still yield the events the WHATWG rules define.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ import pytest
 from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError, ServerError
 from fruxon_core.http import Timeout
 from fruxon_emulator import EmulatorServer
-from fruxon_requests import FruxonClient
-from tests.requests.scripted_http import (
+from tests.transport.conftest import ClientFor
+from tests.transport.scripted_http import (
     CHUNKED_SSE_HEAD,
     CLOSE_DELIMITED_SSE_HEAD,
     Exchange,
@@ -37,12 +43,6 @@ DONE = b'event: done\ndata: {"executionRecordId": "rec-1", "sessionId": "s-1"}\n
 
 def frame(name: str, data: Any) -> bytes:
     return b"event: %s\ndata: %s\n\n" % (name.encode(), json.dumps(data).encode())
-
-
-def client_for(server: ScriptedServer, **options: Any) -> FruxonClient:
-    options.setdefault("timeout", 10.0)
-    options.setdefault("max_retries", 0)
-    return FruxonClient("fxn_test", "acme-corp", base_url=server.base_url, **options)
 
 
 class Body:
@@ -79,7 +79,7 @@ class Body:
 
 @pytest.mark.parametrize("framing", ["chunked", "close", "length", "gzip"])
 def test_an_event_is_delivered_before_the_next_bytes_are_sent(
-    scripted_server: Start, framing: str
+    client_for: ClientFor, scripted_server: Start, framing: str
 ) -> None:
     first = frame("text", {"chunk": "first"})
     rest = frame("text", {"chunk": "second"}) + DONE
@@ -103,6 +103,7 @@ def test_an_event_is_delivered_before_the_next_bytes_are_sent(
 
 
 def test_iteration_ends_at_done_even_if_the_server_keeps_the_connection(
+    client_for: ClientFor,
     scripted_server: Start,
 ) -> None:
     finished = threading.Event()
@@ -140,7 +141,9 @@ def serve_pieces(
     return handler
 
 
-def streamed(start: Start, pieces: Iterable[bytes], framing: str = "chunked") -> list[Any]:
+def streamed(
+    client_for: ClientFor, start: Start, pieces: Iterable[bytes], framing: str = "chunked"
+) -> list[Any]:
     with client_for(start(serve_pieces(pieces, framing))) as client:
         return [(event.event, event.data) for event in client.stream("support-agent")]
 
@@ -166,13 +169,27 @@ FRAMING_CASES: dict[str, list[bytes]] = {
 }
 
 
-@pytest.mark.parametrize("framing", ["chunked", "close"])
+@pytest.mark.parametrize("framing", ["chunked", "close", "gzip"])
 @pytest.mark.parametrize("case", list(FRAMING_CASES))
-def test_framing_corner_cases(scripted_server: Start, case: str, framing: str) -> None:
-    assert streamed(scripted_server, FRAMING_CASES[case], framing) == EXPECTED
+def test_framing_corner_cases(
+    client_for: ClientFor, scripted_server: Start, case: str, framing: str
+) -> None:
+    assert streamed(client_for, scripted_server, FRAMING_CASES[case], framing) == EXPECTED
 
 
-def test_field_rules(scripted_server: Start) -> None:
+ACCENTED = 'event: text\ndata: {"chunk": "h\u00e9"}\n\n'.encode()
+
+
+@pytest.mark.parametrize("framing", ["chunked", "close", "gzip"])
+def test_a_utf8_character_split_between_chunks(
+    client_for: ClientFor, scripted_server: Start, framing: str
+) -> None:
+    cut = ACCENTED.index(b"\xa9")  # between the two bytes of "é"
+    pieces = [ACCENTED[:cut], ACCENTED[cut:], DONE]
+    assert streamed(client_for, scripted_server, pieces, framing)[0] == ("text", {"chunk": "hé"})
+
+
+def test_field_rules(client_for: ClientFor, scripted_server: Start) -> None:
     body = (
         b"id: 7\nretry: 1500\nevent: text\n"
         b'data: {"chunk":\ndata:"multi-line"}\n\n'  # data lines join with LF
@@ -198,7 +215,9 @@ def test_field_rules(scripted_server: Start) -> None:
 
 
 @pytest.mark.parametrize("framing", ["chunked", "close"])
-def test_end_of_body_without_a_terminal_event(scripted_server: Start, framing: str) -> None:
+def test_end_of_body_without_a_terminal_event(
+    client_for: ClientFor, scripted_server: Start, framing: str
+) -> None:
     with client_for(scripted_server(serve_pieces([TEXT], framing))) as client:
         stream = client.stream("support-agent")
         assert next(stream).event == "text"
@@ -206,7 +225,9 @@ def test_end_of_body_without_a_terminal_event(scripted_server: Start, framing: s
             next(stream)
 
 
-def test_keepalive_comments_do_not_reset_the_idle_timeout(scripted_server: Start) -> None:
+def test_keepalive_comments_do_not_reset_the_idle_timeout(
+    client_for: ClientFor, scripted_server: Start
+) -> None:
     stop = threading.Event()
 
     def handler(exchange: Exchange) -> None:
@@ -224,7 +245,9 @@ def test_keepalive_comments_do_not_reset_the_idle_timeout(scripted_server: Start
     stop.set()
 
 
-def test_a_silent_server_hits_the_read_timeout(scripted_server: Start) -> None:
+def test_a_silent_server_hits_the_read_timeout(
+    client_for: ClientFor, scripted_server: Start
+) -> None:
     stop = threading.Event()
 
     def handler(exchange: Exchange) -> None:
@@ -242,7 +265,9 @@ def test_a_silent_server_hits_the_read_timeout(scripted_server: Start) -> None:
     stop.set()
 
 
-def test_a_consumer_pausing_between_events_is_not_idle(scripted_server: Start) -> None:
+def test_a_consumer_pausing_between_events_is_not_idle(
+    client_for: ClientFor, scripted_server: Start
+) -> None:
     # The idle clock measures waiting for the server, not the caller's own work.
     pieces = [TEXT, TEXT, DONE]
     timeout = Timeout(connect=5.0, read=5.0, stream_idle=0.2)
@@ -254,7 +279,7 @@ def test_a_consumer_pausing_between_events_is_not_idle(scripted_server: Start) -
     assert events == ["text", "text", "done"]
 
 
-def test_error_status_with_a_plain_text_body(scripted_server: Start) -> None:
+def test_error_status_with_a_plain_text_body(client_for: ClientFor, scripted_server: Start) -> None:
     def handler(exchange: Exchange) -> None:
         body = b"upstream unavailable"
         exchange.send(
@@ -268,8 +293,8 @@ def test_error_status_with_a_plain_text_body(scripted_server: Start) -> None:
     assert caught.value.detail == "upstream unavailable"
 
 
-def test_a_long_stream_from_the_emulator(emulator: EmulatorServer) -> None:
-    with FruxonClient(emulator.api_key, emulator.org, base_url=emulator.base_url) as client:
+def test_a_long_stream_from_the_emulator(make_client: Any, emulator: EmulatorServer) -> None:
+    with make_client() as client:
         stream = client.stream("count-agent", parameters={"count": 5000})
         texts = [event.data["chunk"] for event in stream if event.event == "text"]
         assert texts == [f"tok{index} " for index in range(5000)]
