@@ -17,7 +17,7 @@ import pytest
 
 from fruxon_emulator import EmulatorServer
 from fruxon_httpx import AsyncFruxonClient, FruxonClient
-from tests.requests.scripted_http import Exchange, ScriptedServer, json_response
+from tests.transport.scripted_http import Exchange, ScriptedServer, json_response
 
 Start = Callable[[Callable[[Exchange], None]], ScriptedServer]
 

@@ -19,8 +19,8 @@ import pytest
 
 from fruxon_core.exceptions import FruxonTimeoutError
 from fruxon_core.http import Timeout
-from tests.requests.scripted_http import CHUNKED_SSE_HEAD, Exchange, ScriptedServer, chunk
-from tests.requests.test_requests_streaming import DONE, Body, frame
+from tests.transport.scripted_http import CHUNKED_SSE_HEAD, Exchange, ScriptedServer, chunk
+from tests.transport.test_transport_stream_bytes import DONE, Body, frame
 
 Start = Callable[[Callable[[Exchange], None]], ScriptedServer]
 ClientFactory = Callable[..., Any]
