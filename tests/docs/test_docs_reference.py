@@ -17,7 +17,7 @@ from types import ModuleType
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-PACKAGES = ["fruxon_core", "fruxon_requests", "fruxon_aiohttp", "fruxon_emulator"]
+PACKAGES = ["fruxon_core", "fruxon_requests", "fruxon_aiohttp", "fruxon_httpx", "fruxon_emulator"]
 
 
 def _rendered_targets() -> tuple[set[str], set[str]]:
