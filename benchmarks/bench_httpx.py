@@ -121,7 +121,8 @@ def sync_sides(wire: Wire, bare: httpx.Client, client: FruxonClient) -> dict[str
             execute(EXECUTE_AGENT, parameters={"message": "benchmark"})
 
     def bare_stream(n: int) -> None:
-        loads, url, body, headers = json.loads, wire.stream_url, wire.stream_body, wire.stream_headers
+        loads, url, body = json.loads, wire.stream_url, wire.stream_body
+        headers = wire.stream_headers
         for _ in range(n):
             with bare.stream("POST", url, content=body, headers=headers) as response:
                 for line in response.iter_lines():
@@ -182,7 +183,8 @@ def async_sides(wire: Wire, bare: httpx.AsyncClient, client: AsyncFruxonClient) 
             await execute(EXECUTE_AGENT, parameters={"message": "benchmark"})
 
     async def bare_stream(n: int) -> None:
-        loads, url, body, headers = json.loads, wire.stream_url, wire.stream_body, wire.stream_headers
+        loads, url, body = json.loads, wire.stream_url, wire.stream_body
+        headers = wire.stream_headers
         for _ in range(n):
             async with bare.stream("POST", url, content=body, headers=headers) as response:
                 async for line in response.aiter_lines():
