@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from fruxon_emulator import EmulatorServer
-from tests.facade import SyncFacade, event_loop_in_thread
+from tests.facade import LoopThread, SyncFacade, event_loop_in_thread
 from tests.registry import BY_NAME
 from tests.registry import TRANSPORTS as TRANSPORT_CASES
 from tests.transport.scripted_http import Handler, ScriptedServer
@@ -32,13 +32,25 @@ def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def loop_thread() -> Iterator[LoopThread]:
+    """One event loop in a background thread for every async client of the session.
+
+    Starting and draining a loop per test cost about 8 s a run; each test still
+    closes the clients it made before the next one starts.
+    """
+    with event_loop_in_thread() as loop:
+        yield loop
+
+
 @pytest.fixture
-def make_client(transport: str, fruxon_emulator: EmulatorServer) -> Iterator[ClientFactory]:
+def make_client(
+    transport: str, fruxon_emulator: EmulatorServer, request: pytest.FixtureRequest
+) -> Iterator[ClientFactory]:
     """Build clients of the current transport pointed at the emulator; closes them after."""
     made: list[Any] = []
     case = BY_NAME[transport]
-    loop_cm = event_loop_in_thread() if case.is_async else None
-    loop = loop_cm.__enter__() if loop_cm is not None else None
+    loop: LoopThread | None = request.getfixturevalue("loop_thread") if case.is_async else None
 
     def factory(**overrides: Any) -> Any:
         options: dict[str, Any] = {
@@ -50,8 +62,7 @@ def make_client(transport: str, fruxon_emulator: EmulatorServer) -> Iterator[Cli
         }
         options.update(overrides)
         client: Any
-        if case.is_async:
-            assert loop is not None
+        if loop is not None:
             client = SyncFacade(loop.run(_construct(case.client_class(), options)), loop)
         else:
             client = case.client_class()(**options)
@@ -63,8 +74,6 @@ def make_client(transport: str, fruxon_emulator: EmulatorServer) -> Iterator[Cli
     finally:
         for client in made:
             client.close()
-        if loop_cm is not None:
-            loop_cm.__exit__(None, None, None)
 
 
 async def _construct(cls: Any, options: dict[str, Any]) -> Any:

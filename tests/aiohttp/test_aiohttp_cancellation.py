@@ -94,7 +94,7 @@ def test_cancel_mid_request(
 ) -> None:
     async def main() -> None:
         async with make_async_client() as client:
-            slow = client.with_options(headers={FAULT_HEADER: "latency_ms=3000"})
+            slow = client.with_options(headers={FAULT_HEADER: "latency_ms=500"})
 
             async def call() -> None:
                 if operation == "execute":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fruxon_core.client_setup import build_pipeline
+from fruxon_core.events import ResultCollector, StreamEvent
 from fruxon_core.pipeline import Pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,3 +55,9 @@ def make_pipeline() -> Callable[..., Pipeline]:
         return build_pipeline(**options)
 
     return make
+
+
+def add_all(collector: ResultCollector, events: Iterable[StreamEvent]) -> None:
+    """Add each event, as a client stream does with every event before yielding it."""
+    for event in events:
+        collector.add(event)

@@ -25,6 +25,7 @@ from fruxon_core.events import (
 from fruxon_core.exceptions import FruxonStreamError
 from fruxon_core.models import ExecutionResult, ExecutionTrace
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
+from tests.core.conftest import add_all
 
 EVENT_KINDS = [
     "text",
@@ -103,6 +104,141 @@ def test_tool_result_payload(load_json):
         end_time=1717000000900,
         duration_ms=400,
     )
+
+
+# -- tool_result timing: bytes from the wire in, duration out ------------------------------
+
+
+def _stream_events(wire: bytes) -> list[StreamEvent]:
+    decoder = SSEDecoder()
+    return [decode_stream_event(frame) for frame in [*decoder.feed(wire), *decoder.close()]]
+
+
+TOOL_CALL_FRAME = (
+    b"event: tool_call\n"
+    b'data: {"id":"step-2","toolTrace":{"tool":{"name":"kb_search"}},'
+    b'"arguments":{"q":"x"},"startTime":1717000000500}\n\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("result_data", "start_time", "end_time", "duration_ms"),
+    [
+        # what current servers send: only the end time; the start comes from the tool_call
+        (
+            b'{"id":"step-2","status":"succeeded","endTime":1717000000680}',
+            1717000000500,
+            1717000000680,
+            180,
+        ),
+        # an explicit duration wins over the times
+        (
+            b'{"id":"step-2","endTime":1717000000680,"durationMs":400}',
+            1717000000500,
+            1717000000680,
+            400,
+        ),
+        # older servers: "duration"
+        (
+            b'{"id":"step-2","endTime":1717000000680,"duration":250}',
+            1717000000500,
+            1717000000680,
+            250,
+        ),
+        # the result's own startTime wins over the call's
+        (
+            b'{"id":"step-2","startTime":1717000000600,"endTime":1717000000680}',
+            1717000000600,
+            1717000000680,
+            80,
+        ),
+        # a negative duration means unknown: derived from the times instead
+        (
+            b'{"id":"step-2","endTime":1717000000680,"durationMs":-1}',
+            1717000000500,
+            1717000000680,
+            180,
+        ),
+        (
+            b'{"id":"step-2","endTime":1717000000680,"duration":-9000}',
+            1717000000500,
+            1717000000680,
+            180,
+        ),
+        # no end time: unknown
+        (b'{"id":"step-2","status":"succeeded"}', 1717000000500, 0, None),
+        # an end before the start is not a duration
+        (b'{"id":"step-2","endTime":1717000000400}', 1717000000500, 1717000000400, None),
+    ],
+)
+def test_tool_result_duration_from_the_wire(result_data, start_time, end_time, duration_ms):
+    wire = TOOL_CALL_FRAME + b"event: tool_result\ndata: " + result_data + b"\n\n"
+    events = _stream_events(wire)
+    collector = ResultCollector()
+    add_all(collector, events)  # what a client stream does with every event before yielding it
+
+    payload = events[1].payload
+    assert isinstance(payload, ToolResult)
+    assert (payload.start_time, payload.end_time, payload.duration_ms) == (
+        start_time,
+        end_time,
+        duration_ms,
+    )
+
+
+def test_tool_result_pairs_with_its_own_call_only():
+    wire = (
+        TOOL_CALL_FRAME
+        + b'event: tool_call\ndata: {"id":"step-3","startTime":1717000001000}\n\n'
+        + b'event: tool_result\ndata: {"id":"step-3","endTime":1717000001050}\n\n'
+        + b'event: tool_result\ndata: {"id":"step-2","endTime":1717000001100}\n\n'
+        + b'event: tool_result\ndata: {"id":"step-9","endTime":1717000001100}\n\n'
+    )
+    events = _stream_events(wire)
+    add_all(ResultCollector(), events)
+    durations = [event.payload.duration_ms for event in events if event.event == "tool_result"]
+    assert durations == [50, 600, None]  # step-9 has no tool_call
+
+
+def test_tool_result_without_its_call_has_no_duration():
+    (event,) = _stream_events(b'event: tool_result\ndata: {"id":"step-2","endTime":5}\n\n')
+    assert event.payload == ToolResult(id="step-2", end_time=5)
+    assert event.payload.duration_ms is None
+
+
+def test_pairing_leaves_the_event_as_the_server_sent_it():
+    wire = (
+        TOOL_CALL_FRAME + b'event: tool_result\ndata: {"id":"step-2","endTime":1717000000680}\n\n'
+    )
+    events = _stream_events(wire)
+    add_all(ResultCollector(), events)
+    assert events == _stream_events(wire)  # equality, repr and data are the wire's
+    assert events[1].data == {"id": "step-2", "endTime": 1717000000680}
+    assert "start" not in repr(events[1]).lower()
+    assert encode_sse(events[1]) == wire[len(TOOL_CALL_FRAME) :]
+
+
+def test_tool_result_built_by_hand_derives_its_duration():
+    assert ToolResult(start_time=100, end_time=350).duration_ms == 250
+    assert ToolResult(start_time=100, end_time=350, duration_ms=7).duration_ms == 7
+    assert ToolResult(end_time=350).duration_ms is None
+    assert ToolResult(duration_ms=-5).duration_ms is None
+
+
+def test_streamed_tool_results_have_a_duration(fruxon_emulator):
+    from fruxon_requests import FruxonClient
+
+    with FruxonClient(
+        api_key=fruxon_emulator.api_key,
+        org=fruxon_emulator.org,
+        base_url=fruxon_emulator.base_url,
+    ) as client:
+        events = list(client.stream("support-agent", parameters={"question": "q"}))
+    (call,) = [e.payload for e in events if e.event == "tool_call"]
+    (result,) = [e.payload for e in events if e.event == "tool_result"]
+    assert "durationMs" not in events[[e.event for e in events].index("tool_result")].data
+    assert result.start_time == call.start_time > 0
+    assert result.duration_ms == result.end_time - call.start_time == 180  # the agent's script
 
 
 def test_usage_payload(load_json):

@@ -344,3 +344,8 @@ def test_walker_over_decoded_fixture_pages(load_fixture):
 def test_call_decode_delegates_to_endpoint():
     assert ops.get_agent("a").decode(b'{"id": "a"}') == Agent(id="a")
     assert ep.GET_AGENT.decode(b'{"id": "b"}') == Agent(id="b")
+
+
+def test_page_walker_refuses_an_operation_without_pages() -> None:
+    with pytest.raises(TypeError, match="does not return pages"):
+        PageWalker(ops.get_agent("support-agent"))  # type: ignore[arg-type]

@@ -78,6 +78,11 @@ class ScriptedServer:
         self._accept.start()
 
     @property
+    def connections(self) -> int:
+        """How many connections clients opened to this server so far."""
+        return len(self._conns)
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

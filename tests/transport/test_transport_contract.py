@@ -130,7 +130,7 @@ def test_breaking_out_of_a_stream_closes_its_connection_at_once(
         assert closed.wait(5), "the client kept the connection after the loop broke"
 
 
-def test_a_finished_stream_leaves_nothing_open(
+def test_a_finished_stream_hands_its_connection_back_to_the_pool(
     client_for: ClientFor, scripted_server: Start
 ) -> None:
     def handler(exchange: Exchange) -> None:
@@ -143,3 +143,4 @@ def test_a_finished_stream_leaves_nothing_open(
             assert [event.event for event in stream] == ["text", "done"]
             assert stream.final_result is not None
     assert len(server.requests) == 3
+    assert server.connections == 1

@@ -1,9 +1,10 @@
 """Stream events: what ``client.stream(...)`` yields, typed payloads, and result recovery.
 
-:class:`StreamEvent` keeps the seed's shape (``event.event``, ``event.data``
-as a dict) so existing code works; :attr:`StreamEvent.payload` gives the same
-data as a typed struct for code that wants attribute access and a type checker.
-Unknown event names are passed through untouched, never dropped.
+A :class:`StreamEvent` has the event's name (``event.event``) and its JSON
+object as a dict (``event.data``), as in the official ``fruxon`` package, so
+existing code works; :attr:`StreamEvent.payload` gives the same data as a typed
+struct for code that wants attribute access and a type checker. Unknown event
+names are passed through untouched, never dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import msgspec
 
 from .decoding import lenient_convert
 from .exceptions import FruxonStreamError
-from .models import ExecutionResult, ExecutionTrace, Model
+from .models import ExecutionResult, ExecutionTrace, Model, Serializable
 from .sse import ServerSentEvent
 
 __all__ = [
@@ -50,11 +51,15 @@ class ToolCall(Model, frozen=True):
 
     id: str = ""
     tool_trace: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The tool as the server describes it (``tool``, ``displayName``, ``toolType``, ...)."""
     arguments: Any = None
+    """What the model passed to the tool."""
     start_time: int = 0
+    """When the tool was called, in epoch milliseconds."""
 
     @property
     def name(self) -> str:
+        """The tool's name (``tool_trace["tool"]["name"]``, else its display name)."""
         tool = self.tool_trace.get("tool")
         name = tool.get("name") if isinstance(tool, dict) else None
         return name if isinstance(name, str) else str(self.tool_trace.get("displayName") or "")
@@ -65,9 +70,27 @@ class ToolResult(Model, frozen=True):
 
     id: str = ""
     status: str = ""
+    """``succeeded``, ``failed``, ``cancelled``, ... (lower case)."""
     result: Any = None
+    start_time: int = 0
+    """When the tool started (epoch ms): the event's own ``startTime`` if the server sent
+    one, else the ``startTime`` of the ``tool_call`` with the same ``id`` (filled in for
+    events read from ``client.stream()``, or passed through a :class:`ResultCollector`);
+    0 when unknown."""
     end_time: int = 0
+    """When the tool finished (epoch ms); 0 when unknown."""
     duration_ms: int | None = None
+    """How long the tool ran, in milliseconds: the server's ``durationMs`` (or ``duration``)
+    when it sends one, else ``end_time - start_time``; ``None`` when neither is known."""
+
+    def __post_init__(self) -> None:
+        duration = self.duration_ms
+        if duration is not None and duration < 0:
+            duration = None
+        if duration is None and 0 < self.start_time <= self.end_time:
+            duration = self.end_time - self.start_time
+        if duration != self.duration_ms:
+            msgspec.structs.force_setattr(self, "duration_ms", duration)
 
 
 class Usage(Model, frozen=True):
@@ -112,9 +135,12 @@ class Done(Model, frozen=True):
     execution_record_id: str = ""
     session_id: str | None = None
     trace: ExecutionTrace = msgspec.field(default_factory=ExecutionTrace)
+    """The run's trace; empty for a run paused for a human."""
     status: str | None = None
+    """``None`` for a finished run; ``WaitingForHuman`` when it paused for approval."""
     human_approval_request_id: str | None = None
     response: str | None = None
+    """The full answer, when the server sends it (otherwise the text chunks are the answer)."""
     links: list[dict[str, Any]] | None = None
 
 
@@ -134,12 +160,21 @@ _PAYLOAD_TYPES: dict[str, type[Any]] = {
 }
 
 
-class StreamEvent(msgspec.Struct, frozen=True):
+# The ``startTime`` of a tool_result's tool_call, stored on the event by ResultCollector.add
+# (outside the struct's fields, so equality, repr and encoding are those of the wire event).
+_CALL_START = "_fruxon_call_start_time"
+
+
+class StreamEvent(msgspec.Struct, Serializable, frozen=True, dict=True):
     """One event of an execution stream: ``event`` is the name, ``data`` the JSON object."""
 
     event: str
+    """The event's name: ``text``, ``tool_call``, ``tool_result``, ``usage``, ``status``,
+    ``step_trace``, ``error``, ``done``, or one the SDK does not know (passed through)."""
     data: dict[str, Any]
+    """The event's JSON object, with the server's (camelCase) keys."""
     id: str | None = None
+    """The stream's last event id, if the server sends ids."""
 
     @property
     def payload(self) -> EventPayload | None:
@@ -147,20 +182,41 @@ class StreamEvent(msgspec.Struct, frozen=True):
         payload_type = _PAYLOAD_TYPES.get(self.event)
         if payload_type is None:
             return None
+        if payload_type is ToolResult:
+            return _tool_result(self.data, self.__dict__.get(_CALL_START, 0))
         result: EventPayload = lenient_convert(payload_type, self.data)
         return result
 
     @property
     def is_terminal(self) -> bool:
+        """True for ``done`` and ``error``: the stream ends after this event."""
         return self.event in TERMINAL_EVENTS
+
+
+def _tool_result(data: dict[str, Any], call_start: int) -> ToolResult:
+    payload = lenient_convert(ToolResult, data)
+    changes: dict[str, int] = {}
+    if payload.duration_ms is None and "durationMs" not in data:
+        legacy = _non_negative_int(data.get("duration"))
+        if legacy is not None:
+            changes["duration_ms"] = legacy
+    if not payload.start_time and call_start > 0:
+        changes["start_time"] = call_start
+    return msgspec.structs.replace(payload, **changes) if changes else payload
+
+
+def _non_negative_int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        return None
+    return int(value)
 
 
 _decode_any = msgspec.json.Decoder()
 
 
 def decode_event_data(data: str) -> dict[str, Any]:
-    """Spec compatibility: an object is kept, other JSON becomes ``{"value": …}``,
-    invalid JSON ``{"_raw": text}``."""
+    """The ``data`` of an SSE frame as a dict: a JSON object is kept as it is, any other JSON
+    value becomes ``{"value": …}`` and text that is not JSON ``{"_raw": text}``."""
     if not data:
         return {}
     try:
@@ -197,21 +253,42 @@ def encode_sse(event: StreamEvent) -> bytes:
 
 
 class ResultCollector:
-    """Rebuilds the :class:`ExecutionResult` of a streamed run (spec §5.7)."""
+    """Rebuilds the :class:`ExecutionResult` of a streamed run from its events.
+
+    ``response`` is the concatenated text (or the ``done`` event's ``response``
+    when it has one); ids, status and trace come from ``done``; token counts the
+    trace lacks come from ``usage``. Client streams use one of these, so
+    ``stream.final_result`` and ``stream.collect()`` are built this way.
+
+    It also pairs each ``tool_result`` with its ``tool_call``, so that the
+    result's :attr:`ToolResult.start_time` and :attr:`ToolResult.duration_ms`
+    are known even when the server sends only the end time.
+    """
 
     def __init__(self) -> None:
         self._chunks: list[str] = []
         self._usage: Usage | None = None
+        self._tool_starts: dict[str, int] = {}
         self.done: Done | None = None
 
     def add(self, event: StreamEvent) -> None:
-        if event.event == "text":
+        """Take one event into account, in stream order."""
+        name = event.event
+        if name == "text":
             chunk = event.data.get("chunk")
             if isinstance(chunk, str):
                 self._chunks.append(chunk)
-        elif event.event == "usage":
+        elif name == "tool_call":
+            call_id, start = event.data.get("id"), _non_negative_int(event.data.get("startTime"))
+            if isinstance(call_id, str) and start:
+                self._tool_starts[call_id] = start
+        elif name == "tool_result":
+            start = self._tool_starts.pop(event.data.get("id"), None)  # type: ignore[arg-type]
+            if start is not None:
+                event.__dict__[_CALL_START] = start
+        elif name == "usage":
             self._usage = lenient_convert(Usage, event.data)
-        elif event.event == "done":
+        elif name == "done":
             self.done = lenient_convert(Done, event.data)
 
     @property

@@ -281,6 +281,8 @@ class PageWalker(Generic[T]):
     def __init__(
         self, call: Call[ListPage[T]], *, all_pages: bool = True, page_size: int = DEFAULT_PAGE_SIZE
     ) -> None:
+        if not call.endpoint.paged:
+            raise TypeError(f"{call.endpoint.name} does not return pages")
         self._call = call
         self._all_pages = all_pages
         self._page_size = page_size

@@ -49,6 +49,10 @@ __all__ = [
 #: Upper bound of one ``read1``: whatever the socket has, up to this much.
 READ_SIZE = 65536
 
+#: After a stream's terminal event, how long to wait for the end of its body (so the
+#: connection can be reused) before closing the connection instead.
+END_OF_BODY_GRACE = 0.01
+
 #: What a call into requests/urllib3 can raise.
 _LIBRARY_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError)
 #: ... and what sending can raise when a header is refused (requests' InvalidHeader is one too).
@@ -240,6 +244,22 @@ class RequestsStreamResponse:
         return self._parser.close()
 
     def finish(self) -> None:
+        """Read the end of the body if it is (nearly) there, so the connection is pooled.
+
+        The server ends the body right after the terminal event; waiting up to
+        :data:`END_OF_BODY_GRACE` for those last bytes lets urllib3 put the
+        connection back in the pool instead of closing it. A server that keeps
+        the body open costs that grace once, then the connection is closed.
+        """
+        chunks, sock = self._chunks, self._sock
+        if chunks is not None and sock is not None and not self._eof:
+            try:
+                sock.settimeout(END_OF_BODY_GRACE)
+                while next(chunks, b""):
+                    pass  # anything after the terminal event is not handed out
+                self._eof = True
+            except Exception:  # not there in time, or broken: close instead
+                self._eof = False
         self.close()
 
     def close(self) -> None:
