@@ -44,7 +44,7 @@ def quote_segment(value: str) -> str:
     return quote(value, safe="")
 
 
-#: Path segments that URL libraries resolve (RFC 3986 §5.2.4) instead of sending.
+#: Path segments that URL libraries resolve (RFC 3986, section 5.2.4) instead of sending.
 DOT_SEGMENTS = frozenset({".", ".."})
 
 

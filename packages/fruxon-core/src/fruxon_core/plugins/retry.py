@@ -1,6 +1,6 @@
 """Built-in retry policy: exponential backoff with jitter, honouring ``Retry-After``.
 
-What is retried (spec §6, issue "Middleware"):
+What is retried:
 
 * idempotent operations (reads, updates, deletes): connection failures and
   timeouts, sent or not, and 408, 429, 500, 502, 503, 504;
