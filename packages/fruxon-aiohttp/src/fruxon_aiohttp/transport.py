@@ -7,6 +7,12 @@ to whether the server may have seen the request. Stream bodies go through
 core's incremental :class:`~fruxon_core.sse.SSEDecoder`, which returns every
 event a chunk completed at once.
 
+Response heads may have lines up to :data:`MAX_HEADER_LINE` bytes (aiohttp's
+own limit is 8,190, which a large trace or cookie header can pass -- after
+the agent already ran), on every request, a caller's session included. A
+header aiohttp refuses to send is a ``ValueError`` naming the header, never
+its value.
+
 The session is created lazily, inside the running loop (aiohttp sessions
 belong to the loop they were created on), and the transport remembers that
 loop: a call from any other loop raises :class:`EventLoopMismatchError` at
@@ -29,10 +35,11 @@ from fruxon_core.exceptions import (
     FruxonConnectionError,
     FruxonTimeoutError,
 )
-from fruxon_core.http import Request, Response, Timeout
+from fruxon_core.http import Request, Response, Timeout, header_refusal
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
+    "MAX_HEADER_LINE",
     "TRANSPORT_ERRORS",
     "AiohttpStreamResponse",
     "AiohttpTransport",
@@ -52,6 +59,10 @@ TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 #: What a body read can raise: aiohttp/socket errors, or an error the watchdog set on the body.
 _READ_ERRORS = (FruxonConnectionError, *TRANSPORT_ERRORS)
+
+#: The longest response status or header line accepted, in bytes (http.client's limit, which
+#: the sync client has too); aiohttp's default is 8,190.
+MAX_HEADER_LINE = 65536
 
 #: While a read waits, how often the watchdog checks that the connection is still there.
 _LIVENESS_CHECK_S = 1.0
@@ -73,6 +84,24 @@ def map_transport_error(exc: BaseException) -> FruxonConnectionError:
     if isinstance(exc, aiohttp.InvalidURL):
         return FruxonConnectionError(f"could not connect: {exc}", request_sent=False)
     return FruxonConnectionError.lost(str(exc) or type(exc).__name__)
+
+
+def _failure(exc: BaseException, request: Request) -> BaseException:
+    """What to raise for an exception out of aiohttp; call it outside the ``except`` block.
+
+    A header aiohttp refused to send becomes core's ``ValueError`` naming the
+    header (never its value, nothing chained); aiohttp/socket errors map to
+    connection errors; anything else is raised as it is.
+    """
+    if isinstance(exc, ValueError) and not isinstance(exc, TRANSPORT_ERRORS):
+        refusal = header_refusal(request.headers)
+        if refusal is not None:
+            return refusal
+    if isinstance(exc, TRANSPORT_ERRORS):
+        error = map_transport_error(exc)
+        error.__cause__ = exc
+        return error
+    return exc
 
 
 def client_timeout(
@@ -445,6 +474,7 @@ class AiohttpTransport:
         loop = self._loop
         assert loop is not None
         started = loop.time()
+        failure: BaseException | None = None
         try:  # (not a context manager: this runs on every call)
             async with session.request(
                 request.method,
@@ -453,10 +483,14 @@ class AiohttpTransport:
                 data=request.body,
                 timeout=_attempt_timeout(request.timeout, False, remaining),
                 allow_redirects=False,
+                max_line_size=MAX_HEADER_LINE,
+                max_field_size=MAX_HEADER_LINE,
             ) as response:
                 body = await response.read()
-        except TRANSPORT_ERRORS as exc:
-            raise map_transport_error(exc) from exc
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
+            failure = exc
+        if failure is not None:
+            raise _failure(failure, request)
         return Response(
             response.status,
             _headers(response.headers),
@@ -468,6 +502,7 @@ class AiohttpTransport:
 
     async def open_stream(self, request: Request, remaining: float | None) -> AiohttpStreamResponse:
         session = self._session_for_this_loop()
+        failure: BaseException | None = None
         try:
             response = await session.request(
                 request.method,
@@ -476,9 +511,13 @@ class AiohttpTransport:
                 data=request.body,
                 timeout=_attempt_timeout(request.timeout, True, remaining),
                 allow_redirects=False,
+                max_line_size=MAX_HEADER_LINE,
+                max_field_size=MAX_HEADER_LINE,
             )
-        except TRANSPORT_ERRORS as exc:
-            raise map_transport_error(exc) from exc
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
+            failure = exc
+        if failure is not None:
+            raise _failure(failure, request)
         return AiohttpStreamResponse(response, request)
 
     async def aclose(self) -> None:

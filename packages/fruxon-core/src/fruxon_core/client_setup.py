@@ -68,6 +68,8 @@ def build_pipeline(
         max_retries=max_retries,
         default_headers=dict(default_headers or {}),
     )
+    if auth is None:  # the key is sent: refuse one HTTP cannot carry now, not at the first call
+        config.check_api_key()
     builtins: dict[str, object] = {
         "auth": resolve_auth(auth, secret, auth_scheme),
         "retry": RetryPolicy() if retry is None else retry,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._version import __version__
-from .http import Timeout
+from .http import Timeout, check_headers, header_value_problem
 from .redaction import mask_secret
 
 __all__ = ["DEFAULT_BASE_URL", "ClientConfig", "Secret", "user_agent"]
@@ -71,11 +71,29 @@ class ClientConfig:
     user_agent: str = ""
 
     def __post_init__(self) -> None:
+        from .endpoints import check_segment
+
         if not self.org:
             raise ValueError("org must be a non-empty organization identifier")
+        check_segment("org", self.org)
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if self.default_headers:
+            check_headers(self.default_headers, "in default_headers / with_options(headers=...)")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+    def check_api_key(self) -> None:
+        """Raise ``ValueError`` (never showing the key) if the key cannot be sent in a header."""
+        key = self.api_key.get_secret_value()
+        if not isinstance(key, str):
+            raise TypeError(f"api_key must be a str, got {type(key).__name__}")
+        problem = header_value_problem(key)
+        if problem is not None:
+            raise ValueError(
+                f"api_key cannot be sent in an HTTP header: it contains {problem} (the key "
+                "is not shown). Check where the key was read from -- a trailing newline from "
+                "a file or an environment variable is the usual cause -- or mint a new key."
+            )
 
     @property
     def api_prefix(self) -> str:

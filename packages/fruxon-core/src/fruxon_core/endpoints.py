@@ -33,7 +33,7 @@ from .models import (
     Tool,
 )
 
-__all__ = ["ENDPOINTS", "Endpoint", "quote_segment", "render_path"]
+__all__ = ["DOT_SEGMENTS", "ENDPOINTS", "Endpoint", "check_segment", "quote_segment", "render_path"]
 
 T = TypeVar("T")
 
@@ -44,13 +44,37 @@ def quote_segment(value: str) -> str:
     return quote(value, safe="")
 
 
+#: Path segments that URL libraries resolve (RFC 3986, section 5.2.4) instead of sending.
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def check_segment(name: str, text: str) -> None:
+    """Refuse an id that cannot be one path segment: ``.`` and ``..`` would change the route.
+
+    Percent-encoding does not help: urllib3 and yarl resolve ``..`` and yarl
+    also decodes ``%2E%2E`` before resolving, so ``get_agent("..")`` would be
+    sent as ``GET /v1/tenants/acme/``. Any other id, dots included
+    (``"v1.2"``, ``"..."``), is sent intact.
+    """
+    if text in DOT_SEGMENTS:
+        raise ValueError(
+            f"{name} must not be {text!r}: a path segment of only dots would be resolved by "
+            "the HTTP library and send the request to another route; no Fruxon id is "
+            "'.' or '..'"
+        )
+
+
 def render_path(template: str, params: Mapping[str, str | int]) -> str:
-    """Fill ``{name}`` placeholders with encoded segments; empty ids raise ``ValueError``."""
+    """Fill ``{name}`` placeholders with encoded segments.
+
+    Empty ids, and ids that are dot segments (``.``, ``..``), raise ``ValueError``.
+    """
     values: dict[str, str] = {}
     for name, value in params.items():
         text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        check_segment(name, text)
         values[name] = quote_segment(text)
     return template.format(**values)
 

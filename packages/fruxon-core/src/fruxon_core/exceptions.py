@@ -21,6 +21,10 @@
 
 Messages follow the official SDK (``"404 Not Found: Agent x not found"``) so
 code that matches on them keeps working; the API key is never part of one.
+Messages and reprs are bounded (a title to :data:`MAX_TITLE_CHARS`, a detail
+or a connection failure's reason to :data:`MAX_DETAIL_CHARS`, saying how much
+was cut); the full text stays on the exception (``detail``, ``problem``,
+``body``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "MAX_DETAIL_CHARS",
+    "MAX_TITLE_CHARS",
     "AuthenticationError",
     "ClientClosedError",
     "ConflictError",
@@ -49,8 +55,21 @@ __all__ = [
     "UnexpectedResponseError",
     "ValidationError",
     "error_from_response",
+    "not_an_event_stream",
     "parse_retry_after",
 ]
+
+#: How much of a title goes into an error's message and repr.
+MAX_TITLE_CHARS = 200
+#: How much of a detail (or a connection failure's reason) goes into a message and repr.
+MAX_DETAIL_CHARS = 2000
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, saying how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
 
 
 class FruxonError(Exception):
@@ -70,6 +89,7 @@ class FruxonConnectionError(FruxonError):
     """
 
     def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        message = bounded(message, MAX_DETAIL_CHARS)
         super().__init__(message)
         self.message = message
         self.request_sent = request_sent
@@ -91,30 +111,51 @@ class FruxonConnectionError(FruxonError):
 class FruxonTimeoutError(FruxonConnectionError):
     """A connect, read, stream-idle or overall deadline timeout expired.
 
-    The constructors below hold the one wording every transport uses.
+    ``kind`` says which limit: ``"connect"``, ``"read"``, ``"stream_idle"``,
+    ``"total"`` (``""`` if a transport could not tell). The constructors below
+    hold the one wording every transport uses.
     """
+
+    kind: str = ""
+
+    @classmethod
+    def _of(cls, kind: str, message: str, request_sent: bool) -> FruxonTimeoutError:
+        error = cls(message, request_sent=request_sent)
+        error.kind = kind
+        return error
 
     @classmethod
     def connecting(cls, detail: str = "") -> FruxonTimeoutError:
         """Opening the connection took longer than ``Timeout.connect`` (nothing was sent)."""
-        return cls(f"timed out connecting{': ' + detail if detail else ''}", request_sent=False)
+        return cls._of(
+            "connect", f"timed out connecting{': ' + detail if detail else ''}", request_sent=False
+        )
 
     @classmethod
     def waiting(cls, limit: float | None = None, detail: str = "") -> FruxonTimeoutError:
         """No response bytes for ``Timeout.read`` seconds."""
         if limit is not None:
             detail = f"no data for {limit:g}s (read timeout)"
-        return cls(f"timed out waiting for the server{': ' + detail if detail else ''}")
+        return cls._of(
+            "read", f"timed out waiting for the server{': ' + detail if detail else ''}", True
+        )
 
     @classmethod
     def stream_idle(cls, limit: float) -> FruxonTimeoutError:
         """No stream event for ``Timeout.stream_idle`` seconds (keep-alive comments don't count)."""
-        return cls(f"no stream event for {limit:g}s (stream idle timeout)")
+        return cls._of("stream_idle", f"no stream event for {limit:g}s (stream idle timeout)", True)
 
     @classmethod
-    def deadline(cls, total: float | None) -> FruxonTimeoutError:
-        """``Timeout.total`` ran out before a new attempt could start."""
-        return cls(f"the call's total deadline of {total}s expired", request_sent=False)
+    def deadline(cls, total: float | None, *, request_sent: bool = False) -> FruxonTimeoutError:
+        """``Timeout.total`` ran out: before an attempt (``request_sent=False``) or during one."""
+        limit = "" if total is None else f" of {total:g}s"
+        when = "while the server was answering" if request_sent else "before the next attempt"
+        return cls._of(
+            "total",
+            f"the call's total deadline{limit} expired {when} (Timeout.total; raise it, or "
+            "use total=None and bound a long stream with stream_idle)",
+            request_sent,
+        )
 
 
 class ClientClosedError(FruxonError, RuntimeError):
@@ -139,8 +180,11 @@ class FruxonAPIError(FruxonError):
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         problem: Mapping[str, Any] | None = None,
+        body: bytes = b"",
     ) -> None:
-        super().__init__(f"{status} {title}: {detail}")
+        super().__init__(
+            f"{status} {bounded(title, MAX_TITLE_CHARS)}: {bounded(detail, MAX_DETAIL_CHARS)}"
+        )
         self.status = status
         self.status_code = status
         self.title = title
@@ -150,20 +194,32 @@ class FruxonAPIError(FruxonError):
         self.request_id = request_id
         self.headers = dict(headers or {})
         self.problem = dict(problem or {})
+        self.body = body
+        """The response body as received (``b""`` when there was none)."""
 
     def __repr__(self) -> str:
+        title = bounded(self.title, MAX_TITLE_CHARS)
+        detail = bounded(self.detail, MAX_DETAIL_CHARS)
+        code = self.error_code if self.error_code is None else bounded(self.error_code, 200)
+        request_id = self.request_id if self.request_id is None else bounded(self.request_id, 200)
         return (
-            f"{type(self).__name__}(status={self.status}, title={self.title!r}, "
-            f"detail={self.detail!r}, error_code={self.error_code!r}, "
-            f"request_id={self.request_id!r})"
+            f"{type(self).__name__}(status={self.status}, title={title!r}, "
+            f"detail={detail!r}, error_code={code!r}, request_id={request_id!r})"
         )
 
 
 class UnexpectedResponseError(FruxonAPIError):
-    """A 2xx answer whose body is not what the operation returns (not JSON, wrong shape)."""
+    """A 2xx answer whose body is not what the operation returns (not JSON, wrong shape).
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(200, "Unexpected response", detail)
+    Also a 2xx answer to a stream call that is not ``text/event-stream`` (a
+    gateway's JSON or HTML page): ``status``, ``title`` and ``detail`` are the
+    server's, ``body`` what it sent.
+    """
+
+    def __init__(
+        self, detail: str, *, status: int = 200, title: str = "Unexpected response", **kwargs: Any
+    ) -> None:
+        super().__init__(status, title, detail, **kwargs)
 
 
 class ValidationError(FruxonAPIError):
@@ -278,7 +334,7 @@ def error_from_response(
     except msgspec.DecodeError:
         problem = None
     if not isinstance(problem, dict):
-        text = body.decode("utf-8", "replace").strip()[:500]
+        text = body[: MAX_DETAIL_CHARS * 4].decode("utf-8", "replace").strip()[:500]
         problem = {"title": reason or "Error", "detail": text or reason or f"HTTP {status}"}
     title = _text(problem.get("title")) or _text(problem.get("message")) or reason or "Error"
     detail = _text(problem.get("detail")) or _text(problem.get("details"))
@@ -295,6 +351,7 @@ def error_from_response(
         "request_id": request_id,
         "headers": headers,
         "problem": problem,
+        "body": body,
     }
     if status == 403 and problem.get("error") == "insufficient_scope":
         granted = problem.get("granted")
@@ -311,3 +368,34 @@ def error_from_response(
         return RateLimitError(status, title, detail, retry_after=retry_after, **kwargs)
     cls = ServerError if status >= 500 else _STATUS_CLASSES.get(status, FruxonAPIError)
     return cls(status, title, detail, **kwargs)
+
+
+def not_an_event_stream(
+    status: int, headers: Mapping[str, str], body: bytes, *, reason: str = ""
+) -> UnexpectedResponseError:
+    """The error for a 2xx answer to a stream call that is not ``text/event-stream``.
+
+    Such an answer usually comes from something in front of the API (a
+    gateway, a proxy, a captive portal) speaking for it; its status and its
+    message (problem+json, ``{"message": ...}`` or text) are kept. Never
+    retried: the request reached something that answered, and the agent may
+    have run.
+    """
+    shaped = error_from_response(status, headers, body, reason=reason)
+    content_type = headers.get("content-type", "") or "no Content-Type"
+    said = f"{shaped.detail}; " if shaped.detail else ""
+    detail = (
+        f"{said}expected a text/event-stream answer to a stream call, got "
+        f"{bounded(content_type, 100)} (check for a proxy or gateway between you and the API)"
+    )
+    return UnexpectedResponseError(
+        detail,
+        status=status,
+        title=shaped.title,
+        error_code=shaped.error_code,
+        errors=shaped.errors,
+        request_id=shaped.request_id,
+        headers=headers,
+        problem=shaped.problem,
+        body=body,
+    )

@@ -7,6 +7,7 @@ bytes). Nothing here knows about sockets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,15 @@ import msgspec
 from .exceptions import FruxonTimeoutError
 from .redaction import redact_headers
 
-__all__ = ["IdleClock", "Request", "Response", "Timeout"]
+__all__ = [
+    "IdleClock",
+    "Request",
+    "Response",
+    "Timeout",
+    "check_headers",
+    "header_refusal",
+    "header_value_problem",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +33,11 @@ class Timeout:
 
     ``connect`` bounds opening the connection, ``read`` each wait for response
     bytes, ``stream_idle`` the gap between two dispatched stream events
-    (keep-alive comments do not reset it) and ``total`` all attempts of a call
-    together, retries and their waits included.
+    (keep-alive comments do not reset it) and ``total`` the whole call, from
+    its first attempt until its result is in hand: every attempt, the waits
+    between retries, reading a response body to its end and, for a stream,
+    every event up to the terminal one. Nothing is exempt; give a long stream
+    ``total=None`` (the default) and bound it with ``stream_idle`` instead.
     """
 
     connect: float | None = 10.0
@@ -58,51 +70,141 @@ class Timeout:
 class IdleClock:
     """The one timeout authority of an open stream, without I/O: what may the next read wait?
 
-    Two limits, counted only while the stream waits for the server (a slow
-    consumer is never mistaken for a silent server): ``stream_idle`` since the
-    first read after the last event handed to the caller -- keep-alive
-    comments and partial frames do not reset it -- and ``read`` for each
-    single wait. The stream asks :meth:`read_timeout` before every read and
-    the transport applies that number to its socket or timer; when a read
-    times out, :meth:`timeout_error` says which limit it was.
+    Three limits. Two are counted only while the stream waits for the server
+    (a slow consumer is never mistaken for a silent server): ``stream_idle``
+    since the first read after the last event handed to the caller --
+    keep-alive comments and partial frames do not reset it -- and ``read``
+    for each single wait. The third is the call's ``total`` deadline, a point
+    in time that nothing moves. The stream asks :meth:`read_timeout` before
+    every read and the transport applies that number to its socket or timer;
+    when a read times out, :meth:`timeout_error` says which limit it was.
     """
 
-    __slots__ = ("_seen", "idle", "read", "since")
+    __slots__ = ("_seen", "deadline", "idle", "read", "since", "total")
 
-    def __init__(self, timeout: Timeout, now: float) -> None:
+    def __init__(self, timeout: Timeout, now: float, deadline: float | None = None) -> None:
         self.idle = timeout.stream_idle
         self.read = timeout.read
+        self.total = timeout.total
+        self.deadline = deadline
+        """``time.monotonic()`` value at which the call's total deadline expires, or ``None``."""
         self.since = now
         self._seen = 0
 
     def read_timeout(self, now: float, events: int) -> float | None:
         """Seconds the next read may wait, given how many events were dispatched so far.
 
-        Raises the stream-idle :class:`FruxonTimeoutError` once that limit has passed.
+        Raises the deadline or stream-idle :class:`FruxonTimeoutError` once that
+        limit has passed.
         """
         idle = self.idle
-        if idle is None:
-            return self.read
-        if events != self._seen:
-            self._seen = events
-            self.since = now
-            remaining = idle
-        else:
-            remaining = self.since + idle - now
-            if remaining <= 0.001:
-                raise FruxonTimeoutError.stream_idle(idle)
         read = self.read
-        return remaining if read is None or remaining < read else read
+        if idle is None:
+            limit = read
+        else:
+            if events != self._seen:
+                self._seen = events
+                self.since = now
+                remaining = idle
+            else:
+                remaining = self.since + idle - now
+                if remaining <= 0.001:
+                    raise self._expired(now, idle)
+            limit = remaining if read is None or remaining < read else read
+        deadline = self.deadline
+        if deadline is None:
+            return limit
+        left = deadline - now
+        if left <= 0.001:
+            raise FruxonTimeoutError.deadline(self.total, request_sent=True)
+        return left if limit is None or left < limit else limit
+
+    def _expired(self, now: float, idle: float) -> FruxonTimeoutError:
+        if self.deadline is not None and now >= self.deadline - 0.001:
+            return FruxonTimeoutError.deadline(self.total, request_sent=True)
+        return FruxonTimeoutError.stream_idle(idle)
 
     def idle_expired(self, now: float) -> bool:
         idle = self.idle
         return idle is not None and now - self.since >= idle - 0.001
 
     def timeout_error(self, now: float) -> FruxonTimeoutError:
-        """The error for a read that timed out at ``now``: stream-idle or read timeout."""
+        """The error for a read that timed out at ``now``: deadline, stream-idle or read timeout."""
+        if self.deadline is not None and now >= self.deadline - 0.001:
+            return FruxonTimeoutError.deadline(self.total, request_sent=True)
         if self.idle is not None and self.idle_expired(now):
             return FruxonTimeoutError.stream_idle(self.idle)
         return FruxonTimeoutError.waiting(self.read)
+
+
+#: A header field name: an RFC 9110 token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+#: What a header value may not contain: anything but visible ASCII, space and tab.
+_BAD_VALUE_CHARACTER = re.compile(r"[^\t\x20-\x7e]")
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as a header value (never quoting it), or ``None``.
+
+    Allowed: visible ASCII, space and tab, not at the start. Line breaks would
+    end the header (header injection), other control characters are refused
+    by servers and proxies, leading whitespace is refused by requests, and
+    non-ASCII text would be encoded differently by each HTTP library.
+    """
+    bad = _BAD_VALUE_CHARACTER.search(value)
+    if bad is not None:
+        character = bad.group()
+        if character in "\r\n":
+            kind = "a line break (CR or LF)"
+        elif character < " " or character == "\x7f":
+            kind = f"a control character (U+{ord(character):04X})"
+        else:
+            kind = "a non-ASCII character"
+        return f"{kind} at position {bad.start()}"
+    if value[:1] in (" ", "\t"):
+        return "leading whitespace"
+    return None
+
+
+def check_headers(headers: Mapping[str, object], origin: str) -> None:
+    """Raise ``ValueError`` (``TypeError``) for a header HTTP cannot carry; values are never shown.
+
+    ``origin`` says where the headers came from, e.g. ``"in default_headers"``.
+    """
+    for name, value in headers.items():
+        if not isinstance(name, str):
+            raise TypeError(f"header names must be str, got {type(name).__name__} {origin}")
+        if not isinstance(value, str):
+            raise TypeError(
+                f"header {name!r} {origin} must have a str value, got {type(value).__name__}"
+            )
+        if _HEADER_NAME.match(name) is None:
+            raise ValueError(
+                f"header name {name!r} {origin} is not a valid HTTP header name "
+                "(letters, digits and !#$%&'*+-.^_`|~ only)"
+            )
+        problem = header_value_problem(value)
+        if problem is not None:
+            raise ValueError(
+                f"header {name!r} {origin} cannot be sent: its value contains {problem} "
+                "(the value is not shown). HTTP header values are visible ASCII, spaces and "
+                "tabs; remove line breaks and control characters, percent-encode other text."
+            )
+
+
+def header_refusal(headers: Mapping[str, object]) -> ValueError | TypeError | None:
+    """The error :func:`check_headers` raises for ``headers``, returned (``None``: all good).
+
+    For transports: when their HTTP library refuses a header, they raise this
+    instead of the library's error, whose message quotes the value. Call it
+    outside the ``except`` block so the library's error is not chained.
+    """
+    try:
+        check_headers(headers, "of the request")
+    except (ValueError, TypeError) as error:
+        error.__traceback__ = None
+        return error
+    return None
 
 
 class Request(msgspec.Struct, frozen=True):

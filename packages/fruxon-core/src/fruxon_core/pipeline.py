@@ -21,7 +21,7 @@ import functools
 import inspect
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote_plus, urlsplit
@@ -37,8 +37,14 @@ from .events import (
     decode_event_data,
     stream_error,
 )
-from .exceptions import FruxonConnectionError, FruxonError, FruxonTimeoutError, error_from_response
-from .http import Request, Response, Timeout
+from .exceptions import (
+    FruxonConnectionError,
+    FruxonError,
+    FruxonTimeoutError,
+    error_from_response,
+    not_an_event_stream,
+)
+from .http import Request, Response, Timeout, check_headers
 from .models import ExecutionResult
 from .operations import Call
 from .sse import ServerSentEvent
@@ -50,6 +56,7 @@ __all__ = [
     "Pipeline",
     "RetryDecision",
     "StreamProgress",
+    "is_event_stream",
 ]
 
 T = TypeVar("T")
@@ -81,7 +88,11 @@ class CallContext(msgspec.Struct):
     transport: str
     max_retries: int
     deadline: float | None
-    """``time.monotonic()`` value after which no new attempt starts, or ``None``."""
+    """``time.monotonic()`` value at which the call's ``Timeout.total`` runs out, or ``None``.
+
+    Set when the first attempt is prepared (a stream is sent lazily): no new
+    attempt starts after it, and no read of the answer waits past it.
+    """
     idempotency_key: str | None = None
     agent_id: str | None = None
     """The agent the call is about (execute, stream, get_agent, ...), else ``None``."""
@@ -146,7 +157,7 @@ class CallRunner(Generic[T]):
     def __init__(self, pipeline: Pipeline, call: Call[T]) -> None:
         config = pipeline.config
         endpoint = call.endpoint
-        total = config.timeout.total
+        self._total = config.timeout.total
         self.call = call
         self.hook = pipeline.plugin_manager.hook
         self.hook_dispatch = pipeline.hook_dispatch
@@ -157,7 +168,7 @@ class CallRunner(Generic[T]):
             is_async=pipeline.is_async,
             transport=pipeline.transport,
             max_retries=config.max_retries,
-            deadline=None if total is None else time.monotonic() + total,
+            deadline=None,
             idempotency_key=str(uuid.uuid4()) if endpoint.sends_idempotency_key else None,
             agent_id=call.agent_id,
         )
@@ -196,7 +207,9 @@ class CallRunner(Generic[T]):
                     "a fruxon_prepare_request hook returned an awaitable; the sync client "
                     "cannot await it -- use the async client or return headers directly"
                 )
-            request = request.with_headers(headers or {})
+            if headers:
+                check_headers(headers, _FROM_HOOK)
+                request = request.with_headers(headers)
         hooks.call("fruxon_on_request", _REQUEST, request, context)
         return request
 
@@ -207,16 +220,23 @@ class CallRunner(Generic[T]):
         hooks = self.hook_dispatch
         for result in hooks.call("fruxon_prepare_request", _REQUEST, request, context):
             headers = await result if inspect.isawaitable(result) else result
-            request = request.with_headers(headers or {})
+            if headers:
+                check_headers(headers, _FROM_HOOK)
+                request = request.with_headers(headers)
         hooks.call("fruxon_on_request", _REQUEST, request, context)
         return request
 
     def _attempt_request(self) -> Request:
-        remaining = self.remaining()
-        if remaining is None:
+        total = self._total
+        if total is None:
             return self._base
+        context = self.context
+        if context.deadline is None:  # the first attempt: the call's clock starts now
+            context.started = time.monotonic()
+            context.deadline = context.started + total
+        remaining = context.deadline - time.monotonic()
         if remaining <= 0:
-            raise FruxonTimeoutError.deadline(self.context_timeout())
+            raise FruxonTimeoutError.deadline(total)
         timeout = self._base.timeout
         clipped = Timeout(
             connect=_clip(timeout.connect, remaining),
@@ -232,7 +252,7 @@ class CallRunner(Generic[T]):
         return None if deadline is None else deadline - time.monotonic()
 
     def context_timeout(self) -> float | None:
-        return self._base.timeout.total
+        return self._total
 
     # -- reading an outcome --------------------------------------------------------------
 
@@ -245,15 +265,29 @@ class CallRunner(Generic[T]):
         return result
 
     def check_status(self, response: Response) -> None:
-        """Run the response hooks; raise the mapped API error for a non-2xx status."""
+        """Run the response hooks; raise the mapped API error for a non-2xx status.
+
+        For a stream call, a 2xx answer that is not an event stream (see
+        :func:`is_event_stream`; pass it with its body read) raises too.
+        """
         self.hook_dispatch.call("fruxon_on_response", _RESPONSE, response, self.context)
         if not response.ok:
             raise error_from_response(
                 response.status, response.headers, response.body, reason=response.reason
             )
+        if self.context.streaming and not is_event_stream(response.headers):
+            raise not_an_event_stream(
+                response.status, response.headers, response.body, reason=response.reason
+            )
 
     def retry_delay(self, error: FruxonError) -> float:
-        """Seconds to wait before the next attempt; re-raises ``error`` when there is none."""
+        """Seconds to wait before the next attempt; re-raises ``error`` when there is none.
+
+        A timeout that happened once the total deadline had run out is raised
+        as the deadline's error, whichever limit the transport saw expire.
+        """
+        if isinstance(error, FruxonTimeoutError):
+            error = self._deadline_error(error)
         context = self.context
         error.retries = context.retries
         self.hook.fruxon_on_error(error=error, context=context)
@@ -266,6 +300,14 @@ class CallRunner(Generic[T]):
         self.hook.fruxon_on_retry(error=error, delay=decision.delay, context=context)
         context.attempt += 1
         return float(decision.delay)
+
+    def _deadline_error(self, error: FruxonTimeoutError) -> FruxonTimeoutError:
+        deadline = self.context.deadline
+        if deadline is None or error.kind == "total" or time.monotonic() < deadline - 0.001:
+            return error
+        expired = FruxonTimeoutError.deadline(self._total, request_sent=error.request_sent)
+        expired.__cause__ = error.__cause__
+        return expired
 
     def fail(self, error: FruxonError) -> FruxonError:
         """Report an error that is never retried (e.g. a stream broken mid-way); returns it."""
@@ -319,6 +361,21 @@ class StreamProgress:
         if self.runner.context.retries:
             msgspec.structs.force_setattr(result, "retries", self.runner.context.retries)
         return result
+
+
+_FROM_HOOK = "from a fruxon_prepare_request hook"
+
+
+def is_event_stream(headers: Mapping[str, str]) -> bool:
+    """Whether a stream call's 2xx answer is an event stream (or says nothing about its type).
+
+    ``text/event-stream`` with any parameters, case-insensitively; a missing
+    ``Content-Type`` is read as a stream too.
+    """
+    content_type = headers.get("content-type")
+    if content_type is None:
+        return True
+    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
 
 
 _REQUEST = ("request", "context")

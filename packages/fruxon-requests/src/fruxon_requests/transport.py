@@ -5,12 +5,19 @@ moves request values over a pooled ``requests.Session``, parses stream bodies
 with sseclient-py (:mod:`fruxon_requests.sse_feed`) and sleeps with
 ``time.sleep``. Every requests/urllib3 exception becomes a
 :class:`FruxonConnectionError` (or :class:`FruxonTimeoutError`), with the cause
-chained and ``request_sent`` set to whether the server may have seen the request.
+chained and ``request_sent`` set to whether the server may have seen the request
+-- except a header the library refuses, which is a ``ValueError`` that never
+shows the value (and chains nothing that would).
+
+Interim ``1xx`` answers (``102 Processing``, ``103 Early Hints``) are skipped
+on the sessions this module creates (:class:`FruxonHTTPAdapter`); http.client
+alone skips only ``100 Continue``.
 """
 
 from __future__ import annotations
 
 import functools
+import http.client
 import http.cookiejar
 import os
 import socket
@@ -20,15 +27,18 @@ from typing import Any
 
 import requests
 import requests.adapters
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
 
 from fruxon_core.exceptions import ClientClosedError, FruxonConnectionError, FruxonTimeoutError
-from fruxon_core.http import Request, Response
+from fruxon_core.http import Request, Response, header_refusal
 from fruxon_core.sse import ServerSentEvent
 
 from .sse_feed import SSEClientParser
 
 __all__ = [
+    "FruxonHTTPAdapter",
     "RequestsStreamResponse",
     "RequestsTransport",
     "StreamingResponse",
@@ -45,17 +55,26 @@ END_OF_BODY_GRACE = 0.01
 
 #: What a call into requests/urllib3 can raise.
 _LIBRARY_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError)
+#: ... and what sending can raise when a header is refused (requests' InvalidHeader is one too).
+_SEND_ERRORS = (*_LIBRARY_ERRORS, ValueError)
+
+_READ_TIMEOUTS = (
+    requests.exceptions.ReadTimeout,
+    urllib3.exceptions.ReadTimeoutError,
+    TimeoutError,
+)
 
 
 def map_transport_error(exc: BaseException) -> FruxonConnectionError:
     """The SDK exception for a requests/urllib3/socket failure (cause not yet chained)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return FruxonTimeoutError.connecting(_host(exc))
-    if isinstance(
-        exc,
-        (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError),
-    ):
+    if isinstance(exc, _READ_TIMEOUTS):
         return FruxonTimeoutError.waiting(detail=str(exc))
+    wrapped = exc.args[0] if exc.args else None
+    if isinstance(exc, requests.exceptions.ConnectionError) and isinstance(wrapped, _READ_TIMEOUTS):
+        # requests re-wraps a read timeout in the body as a ConnectionError
+        return FruxonTimeoutError.waiting(detail=str(wrapped))
     if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
         return FruxonConnectionError.cannot_connect(_host(exc), _root_reason(exc))
     return FruxonConnectionError.lost(_root_reason(exc))
@@ -96,6 +115,56 @@ def _not_sent(exc: requests.exceptions.ConnectionError) -> bool:
             ConnectionRefusedError,
         ),
     )
+
+
+def _failure(exc: BaseException, request: Request) -> BaseException:
+    """What to raise for an exception out of requests; call it outside the ``except`` block.
+
+    A refused header becomes core's ``ValueError`` naming the header, never its
+    value, with no cause or context (requests' and http.client's messages quote
+    the value); library errors map to connection errors; anything else is
+    raised as it is.
+    """
+    if isinstance(exc, ValueError):
+        refusal = header_refusal(request.headers)
+        if refusal is None and isinstance(exc, requests.exceptions.InvalidHeader):
+            refusal = ValueError(
+                "requests refused a request header (the value is not shown); header values "
+                "are visible ASCII, spaces and tabs"
+            )
+        if refusal is not None:
+            return refusal
+    if isinstance(exc, _LIBRARY_ERRORS):
+        error = map_transport_error(exc)
+        error.__cause__ = exc
+        return error
+    return exc
+
+
+def _read_within(response: requests.Response, request: Request, deadline: float) -> bytes:
+    """Read a body to its end, never waiting past ``deadline`` (``time.monotonic()``).
+
+    Each read takes what the socket has (``read1``) and waits at most
+    ``Timeout.read`` or what is left of the deadline, so a body that trickles
+    in a byte at a time cannot hold the call past ``Timeout.total``.
+    """
+    raw = response.raw
+    sock = _socket_of(raw)
+    read = request.timeout.read
+    current: float | None = request.timeout.read
+    parts: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0.001:
+            raise FruxonTimeoutError.deadline(request.timeout.total, request_sent=True)
+        wait = left if read is None or left < read else read
+        if sock is not None and _differs(wait, current):
+            sock.settimeout(wait)
+            current = wait
+        piece = raw.read1(READ_SIZE, decode_content=True)
+        if not piece:
+            return b"".join(parts)
+        parts.append(piece)
 
 
 def _lower(headers: Any) -> dict[str, str]:
@@ -218,8 +287,17 @@ def _body_chunks(raw: Any) -> Iterator[bytes]:
 
 
 def _socket_of(raw: Any) -> socket.socket | None:
-    """The socket under a urllib3 response, while the response still holds its connection."""
+    """The socket a urllib3 response reads from, whatever the framing.
+
+    While the response holds its connection, the connection's socket. When
+    the connection will close (``Connection: close``, HTTP/1.0, a
+    close-delimited body) http.client hands the socket to the response and
+    the connection forgets it; the response's file still reads from it.
+    """
     sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if not isinstance(sock, socket.socket):
+        reader = getattr(getattr(raw, "_fp", None), "fp", None)  # http.client's socket file
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
     return sock if isinstance(sock, socket.socket) else None
 
 
@@ -240,6 +318,73 @@ class _RefuseCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+class _FinalResponse(http.client.HTTPResponse):
+    """http.client's response, skipping every interim ``1xx`` answer (not only ``100``).
+
+    ``begin()`` skips the headers of ``100 Continue`` and reads on; reporting
+    ``102``, ``103`` and the other informational statuses as ``100`` gets them
+    skipped the same way. ``101 Switching Protocols`` is final and kept.
+    """
+
+    def _read_status(self) -> tuple[str, int, str]:
+        version, status, reason = super()._read_status()  # type: ignore[misc]
+        if 100 < status < 200 and status != 101:
+            return version, 100, reason
+        return version, status, reason
+
+
+class _HTTPConnection(urllib3.connection.HTTPConnection):
+    response_class = _FinalResponse
+
+
+class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    response_class = _FinalResponse
+
+
+class _HTTPConnectionPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS: dict[type[Any], type[Any]] = {
+    urllib3.HTTPConnectionPool: _HTTPConnectionPool,
+    urllib3.HTTPSConnectionPool: _HTTPSConnectionPool,
+}
+
+
+def _skip_interim_answers(manager: Any) -> Any:
+    """Make a urllib3 pool manager's stock pools ones that skip ``1xx`` answers.
+
+    Pool classes that are not urllib3's own (SOCKS, a caller's subclass) are kept.
+    """
+    classes = getattr(manager, "pool_classes_by_scheme", None)
+    if isinstance(classes, dict):
+        manager.pool_classes_by_scheme = {
+            scheme: _POOLS.get(cls, cls) for scheme, cls in classes.items()
+        }
+    return manager
+
+
+class FruxonHTTPAdapter(requests.adapters.HTTPAdapter):
+    """requests' ``HTTPAdapter``, skipping interim ``1xx`` answers such as ``103 Early Hints``.
+
+    The sessions the client creates use it. To get the same with a
+    ``session=`` of your own, mount it::
+
+        session.mount("https://", FruxonHTTPAdapter())
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _skip_interim_answers(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return _skip_interim_answers(super().proxy_manager_for(proxy, **proxy_kwargs))
+
+
 def new_session(pool_size: int = 0) -> requests.Session:
     """The ``requests.Session`` a client makes for itself: pooled, and stateless per call.
 
@@ -253,10 +398,9 @@ def new_session(pool_size: int = 0) -> requests.Session:
     """
     session = requests.Session()
     session.cookies.set_policy(_RefuseCookies())
-    if pool_size:
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=pool_size)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+    adapter = FruxonHTTPAdapter(pool_maxsize=pool_size or requests.adapters.DEFAULT_POOLSIZE)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     return session
 
 
@@ -407,13 +551,31 @@ class RequestsTransport:
         self._pid = os.getpid()
 
     def send(self, request: Request, remaining: float | None = None) -> Response:
+        """Send and read the whole answer; with ``remaining``, all within that many seconds.
+
+        Without a deadline requests reads the body; with one, :func:`_read_within`
+        does, so that a trickling body cannot outlast it.
+        """
         started = time.monotonic()
         timeout = request.timeout
+        failure: BaseException | None = None
+        response: requests.Response | None = None
         try:
-            response = self._request(request, (timeout.connect, timeout.read), stream=False)
-            body = response.content
-        except _LIBRARY_ERRORS as exc:
-            raise map_transport_error(exc) from exc
+            response = self._request(
+                request, (timeout.connect, timeout.read), stream=remaining is not None
+            )
+            if remaining is None:
+                body = response.content
+            else:
+                try:
+                    body = _read_within(response, request, started + remaining)
+                finally:
+                    response.close()
+        except _SEND_ERRORS as exc:
+            failure = exc
+        if failure is not None:
+            raise _failure(failure, request)
+        assert response is not None
         return Response(
             response.status_code,
             _lower(response.headers),
@@ -427,12 +589,15 @@ class RequestsTransport:
         self, request: Request, remaining: float | None = None
     ) -> RequestsStreamResponse:
         timeout = request.timeout
+        failure: BaseException | None = None
         try:
             response = self._request(
                 request, (timeout.connect, timeout.head_read(True)), stream=True
             )
-        except _LIBRARY_ERRORS as exc:
-            raise map_transport_error(exc) from exc
+        except _SEND_ERRORS as exc:
+            failure = exc
+        if failure is not None:
+            raise _failure(failure, request)
         return RequestsStreamResponse(response, request)
 
     def _request(

@@ -13,7 +13,15 @@ Errors: a transport raises only :class:`~fruxon_core.exceptions.FruxonConnection
 or :class:`~fruxon_core.exceptions.FruxonTimeoutError` (built with their
 constructors, the cause chained, ``request_sent`` set to whether the server
 may have seen the request), plus ``ClientClosedError`` /
-``EventLoopMismatchError`` from :meth:`AsyncTransport.check_usable`.
+``EventLoopMismatchError`` from :meth:`AsyncTransport.check_usable`. A header
+its library refuses to send is the ``ValueError`` that
+:func:`fruxon_core.http.header_refusal` returns, raised outside the ``except``
+block: the library's message quotes the value, which may be a key.
+
+Also: skip interim ``1xx`` answers (``103 Early Hints``) and read the final
+one; accept response header lines up to 64 KiB; and honour every ``timeout``
+whatever the body's framing (chunked, Content-Length, close-delimited,
+HTTP/1.0).
 """
 
 from __future__ import annotations
@@ -58,6 +66,11 @@ class AsyncStreamResponse(Protocol):
     async def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
         """Wait at most ``timeout`` seconds for body bytes; return the events they complete.
 
+        ``timeout`` changes from read to read (the client's
+        :class:`~fruxon_core.http.IdleClock` shrinks it towards the idle limit
+        and the total deadline); every read must wait no longer, whatever the
+        framing.
+
         ``[]`` when the bytes completed no event (a comment, part of a frame);
         ``None`` once the body has ended (events of an unterminated last frame
         come in the batch before). A timeout raises ``FruxonTimeoutError``, a
@@ -101,7 +114,9 @@ class AsyncTransport(Protocol):
 
         ``remaining`` is what is left of the call's total deadline (``None``:
         no deadline); ``request.timeout`` already has its connect and read
-        parts clipped to it.
+        parts clipped to it. With a deadline the whole exchange, body
+        included, ends within ``remaining`` seconds: a body that trickles in
+        must not outlast it (raise ``FruxonTimeoutError``; the client words it).
         """
         ...
 

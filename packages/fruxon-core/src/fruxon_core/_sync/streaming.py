@@ -9,10 +9,13 @@ garbage collection close the connection. Iteration ends after ``done``; an
 :class:`~fruxon_core.exceptions.FruxonStreamError`; the body ending without a
 terminal event raises :class:`~fruxon_core.exceptions.FruxonConnectionError`;
 no event for ``Timeout.stream_idle`` seconds (keep-alive comments do not
-count), or no byte for ``Timeout.read`` seconds, raises
-:class:`~fruxon_core.exceptions.FruxonTimeoutError`. Opening the stream is
-retried like any call (until the response head arrives); a stream that broke
-after its head is never replayed.
+count), no byte for ``Timeout.read`` seconds, or the call's ``Timeout.total``
+running out (it bounds the whole stream, up to the terminal event) raises
+:class:`~fruxon_core.exceptions.FruxonTimeoutError`. A 2xx answer that is not
+``text/event-stream`` raises :class:`~fruxon_core.exceptions.UnexpectedResponseError`
+with the server's status and message. Opening the stream is retried like any
+call (until the response head arrives); a stream that broke after its head is
+never replayed.
 
 The transport hands over every event a body chunk completed at once
 (:meth:`StreamResponse.read_events`); ``__next__`` gives them out one by
@@ -31,7 +34,7 @@ from fruxon_core.events import StreamEvent
 from fruxon_core.exceptions import FruxonConnectionError, FruxonError, FruxonTimeoutError
 from fruxon_core.http import IdleClock
 from fruxon_core.models import ExecutionResult
-from fruxon_core.pipeline import CallRunner, StreamProgress
+from fruxon_core.pipeline import CallRunner, StreamProgress, is_event_stream
 from fruxon_core.sse import ServerSentEvent
 
 __all__ = ["EventStream", "TextStream"]
@@ -150,7 +153,7 @@ class EventStream(Iterator[StreamEvent]):
                 try:
                     response = transport.open_stream(request, runner.remaining())
                     try:
-                        ok = 200 <= response.status < 300
+                        ok = 200 <= response.status < 300 and is_event_stream(response.headers)
                         runner.check_status(response.head() if ok else response.read_all())
                     except BaseException:
                         response.close()
@@ -163,7 +166,7 @@ class EventStream(Iterator[StreamEvent]):
             raise
         progress = StreamProgress(runner)
         self._response, self._progress = response, progress
-        self._clock = IdleClock(request.timeout, _monotonic())
+        self._clock = IdleClock(request.timeout, _monotonic(), runner.context.deadline)
         return progress
 
     def _next_batch(self) -> list[ServerSentEvent]:

@@ -1,12 +1,15 @@
 """Built-in retry policy: exponential backoff with jitter, honouring ``Retry-After``.
 
-What is retried (spec §6, issue "Middleware"):
+What is retried:
 
-* every operation: connection failures that happened before the request was
-  sent, 408, 429, 502, 503, 504 -- and, for idempotent operations, any
-  connection failure or timeout;
+* idempotent operations (reads, updates, deletes): connection failures and
+  timeouts, sent or not, and 408, 429, 500, 502, 503, 504;
 * non-idempotent operations (execute, stream, test, create…): only when the
-  server provably did not run them -- refused connection, 429, 503.
+  server provably did not run them -- a failure before the request was sent
+  (refused connection, DNS, connect timeout), 429, 503. Never a 500 or any
+  other answer after the server may have acted.
+* never: a stream that broke after events arrived, an ``error`` event, a
+  deadline that ran out (``Timeout.total``).
 
 A ``Retry-After`` longer than ``max_retry_after`` is not slept through: the
 :class:`~fruxon_core.exceptions.RateLimitError` (carrying ``retry_after``) is
@@ -31,7 +34,8 @@ from fruxon_core.pipeline import CallContext, RetryDecision
 
 __all__ = ["RetryPolicy"]
 
-ALWAYS_RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+#: Statuses retried for idempotent operations (a repeat is harmless).
+ALWAYS_RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Statuses that prove a non-idempotent request did not run.
 NOT_EXECUTED_STATUSES = frozenset({429, 503})
 
