@@ -189,7 +189,9 @@ class AgentRun:
 
 def _context(run_input: RunInput) -> dict[str, Any]:
     history = run_input.history
+    script = run_input.agent.script
     return {
+        **({"participant": script.consult.participant} if script.pause_for_consult else {}),
         **run_input.parameters,
         **run_input.extra_context,
         "agent": run_input.agent.id,
@@ -298,7 +300,6 @@ def _pause(script: AgentScript, context: Mapping[str, Any], response: str) -> Pa
         )
     if script.pause_for_consult:
         consult = script.consult
-        local = {**context, "participant": consult.participant}
         return Pause(
             kind="CONSULT",
             id=str(uuid.uuid4()),
@@ -309,7 +310,7 @@ def _pause(script: AgentScript, context: Mapping[str, Any], response: str) -> Pa
                 "topicId": str(uuid.uuid4()),
             },
             resume={
-                "reply": render_template(consult.cancelled_reply, local),
+                "reply": render_template(consult.cancelled_reply, context),
                 "tool": None,
                 "resumeMs": consult.resume_ms,
                 **_resume_costs(script),
