@@ -146,7 +146,7 @@ def test_cancel_run_of_a_finished_run_is_a_conflict(api: Any) -> None:
 
 
 def test_consult_waits_until_cancel_wait_resolves_it(api: Any) -> None:
-    raw, frames = api.stream_frames("agents/consult-agent:stream")
+    _raw, frames = api.stream_frames("agents/consult-agent:stream")
     done = frames[-1]
     assert done[0] == "done"
     assert done[1]["status"] == "WaitingForAsync"
@@ -159,8 +159,10 @@ def test_consult_waits_until_cancel_wait_resolves_it(api: Any) -> None:
     assert waiting == done[1]["waitingFor"]
     assert waiting["kind"] == "CONSULT"
     assert (waiting["displayName"], waiting["participantKind"]) == ("Finance team", "HUMAN")
-    assert waiting["topicId"] and waiting["id"]
-    assert waiting["waitingSince"] > 0 and waiting["expiresAt"] == 0
+    assert waiting["topicId"]
+    assert waiting["id"]
+    assert waiting["waitingSince"] > 0
+    assert waiting["expiresAt"] == 0
 
     reply = api.post(f"agents/consult-agent/executionRecords/{record_id}:cancelWait", {})
     assert (reply.status, reply.body) == (204, b"")

@@ -343,7 +343,8 @@ def test_any_multipart_body_gets_a_well_formed_answer(
         link = reply.json()
         assert set(link) == FILELINK_FIELDS
         if cut is None:
-            assert len(wanted) == 1 and wanted[0].data
+            assert len(wanted) == 1
+            assert wanted[0].data
             assert api.get(f"storage/{link['fileId']}").body == wanted[0].data
     else:
         assert reply.content_type == "application/problem+json"
