@@ -326,7 +326,7 @@ def test_resume_ms_keeps_the_approved_run_in_progress(
                 "script": {
                     "reply": "Wait.",
                     "pause_for_approval": True,
-                    "approval": {"resume_ms": 300, "approved_reply": "Finished."},
+                    "approval": {"resume_ms": 1500, "approved_reply": "Finished."},
                 }
             }
         },
@@ -384,3 +384,20 @@ def test_deciding_needs_the_approvals_write_scope(api: Any) -> None:
     reply = respond(api, approval_id, "approve", headers=APPROVER)
     assert reply.status == 200, reply.body
     assert reply.json()["decision"] == "APPROVE"
+
+
+@pytest.mark.parametrize(
+    ("script", "where"),
+    [
+        ("pause_for_approval = true\npause_for_consult = true\n", "exclude each other"),
+        ("result_type = 'XML'\n", "result_type"),
+        ("[agents.a.script.approval]\nexpires_after_ms = -1\n", "expires_after_ms"),
+        ("[agents.a.script.approval]\napprovers = 'me'\n", "approvers"),
+        ("[agents.a.script.consult]\nresume_ms = -5\n", "resume_ms"),
+    ],
+)
+def test_bad_wait_settings_are_config_errors(script: str, where: str) -> None:
+    from fruxon_emulator import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=where):
+        parse_config(f'[tenants.t]\napi_keys=["k"]\n[agents.a.script]\n{script}')

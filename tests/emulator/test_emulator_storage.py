@@ -97,7 +97,7 @@ def test_other_form_fields_are_ignored(api: Any) -> None:
 
 def test_temporary_files_expire(fruxon_emulator_factory: Any, make_api: Any) -> None:
     config = {
-        "emulator": {"temporary_file_ttl_ms": 200},
+        "emulator": {"temporary_file_ttl_ms": 1500},
         "tenants": {"t": {"api_keys": ["k"]}},
     }
     api = make_api(fruxon_emulator_factory(config))
@@ -107,6 +107,32 @@ def test_temporary_files_expire(fruxon_emulator_factory: Any, make_api: Any) -> 
     assert api.wait_for(lambda: api.get(f"storage/{gone['fileId']}").status == 404)
     assert api.get(f"storage/{kept['fileId']}").body == b"kept"
     problem(api.upload([api.Part("file", b"x", "x")], "?temporary=soon"), 400)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[emulator]\nmax_upload_bytes = 0\n",
+        "[emulator]\ntemporary_file_ttl_ms = -1\n",
+        "[files.f]\ntext = 5\n",
+        "[files.f]\ntenant = 'nobody'\n",
+    ],
+)
+def test_bad_file_settings_are_config_errors(text: str) -> None:
+    from fruxon_emulator import ConfigError, parse_config
+
+    with pytest.raises(ConfigError):
+        parse_config(f'[tenants.t]\napi_keys=["k"]\n{text}')
+
+
+def test_seeded_files_are_served(fruxon_emulator_factory: Any, make_api: Any) -> None:
+    config = {
+        "tenants": {"t": {"api_keys": ["k"]}},
+        "files": {"doc-1": {"display_name": "doc.md", "text": "# hi\n"}},
+    }
+    api = make_api(fruxon_emulator_factory(config))
+    reply = api.get("storage/doc-1")
+    assert (reply.status, reply.body, reply.content_type) == (200, b"# hi\n", "text/markdown")
 
 
 def test_unknown_and_foreign_files_are_404(api: Any) -> None:
