@@ -61,7 +61,8 @@ class OpenStream:
 
 
 def test_a_paced_stream_is_in_progress_until_it_ends(api: Any) -> None:
-    stream = OpenStream(api, "agents/slow-agent:stream", {}, SLOW)
+    paced = {"X-Fruxon-Emulator-Fault": "pacing_ms=120"}
+    stream = OpenStream(api, "agents/slow-agent:stream", {}, paced)
     stream.until("text")
     record = api.record("slow-agent", stream.record_id)
     assert (record["status"], record["endTime"]) == ("IN_PROGRESS", None)
