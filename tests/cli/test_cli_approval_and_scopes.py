@@ -57,9 +57,11 @@ def test_the_printed_ids_are_the_pending_approval_and_its_record(cli: Cli) -> No
 
 def test_json_result_of_a_paused_run(cli: Cli) -> None:
     data = cli.json("run", "approval-agent", "--no-stream")
-    assert data["status"] == "WaitingForHuman"
-    assert re.fullmatch(UUID, data["humanApprovalRequestId"])
+    assert data["status"] == "waiting_for_human"
+    assert re.fullmatch(UUID, data["human_approval_request_id"])
+    assert re.fullmatch(UUID, data["record_id"])
     assert data["response"] == DRAFT
+    assert "duration_ms" not in data  # like the stream's pause `done`: no trace yet
 
 
 def test_ndjson_of_a_paused_run_ends_with_the_pause_done(cli: Cli) -> None:

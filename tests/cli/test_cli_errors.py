@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from cli_harness import FAULT, Cli
@@ -55,10 +56,26 @@ def test_unknown_agent_exits_11(cli: Cli) -> None:
     assert "no-such-agent" in line
 
 
-def test_missing_required_parameter_exits_12(cli: Cli) -> None:
-    line = one_error_line(cli("run", "support-agent", "--no-stream"), 12)
-    assert "422" in line
-    assert "question" in line
+def test_missing_required_parameter_exits_12_naming_the_p_to_add(cli: Cli) -> None:
+    for mode in ("--no-stream", "--stream"):
+        line = one_error_line(cli("run", "support-agent", mode), 12)
+        assert "422" in line
+        assert "-p question=…" in line
+        assert "`fruxon agents params support-agent`" in line
+
+
+def test_unknown_org_exits_11_pointing_at_org(cli: Cli) -> None:
+    line = one_error_line(cli("run", "support-agent", "--org", "no-such-org"), 11)
+    assert "no-such-org" in line
+    assert "--org / FRUXON_ORG" in line
+    assert "--org" not in one_error_line(cli("run", "no-such-agent"), 11)  # the agent is unknown
+
+
+def test_rate_limit_shows_the_retry_after(cli: Cli) -> None:
+    fault = f"{FAULT}: status=429; retry_after=7"
+    line = one_error_line(cli("run", "echo-agent", "--max-retries", "0", "--header", fault), 1)
+    assert line.startswith("Error: 429 ")
+    assert "wait 7s before retrying" in line
 
 
 def test_disabled_agent_conflict_exits_13(cli: Cli) -> None:
@@ -98,6 +115,94 @@ def test_unreachable_api_exits_15(cli: Cli, closed_port: int) -> None:
     line = one_error_line(result, 15)
     assert "cannot reach the Fruxon API" in line
     assert "FRUXON_BASE_URL" in line
+    assert "--timeout" not in line
+
+
+SLOW = f"{FAULT}: latency_ms=3000"
+NO_RETRY = ("--max-retries", "0")
+
+
+def test_read_timeout_says_the_server_took_too_long_not_check_the_url(cli: Cli) -> None:
+    for mode in ("--no-stream", "--stream"):
+        result = cli("run", "echo-agent", mode, "--timeout", "0.5", *NO_RETRY, "--header", SLOW)
+        line = one_error_line(result, 15)
+        assert "did not answer within 0.5s" in line
+        assert "the server took too long; try a longer --timeout, e.g. --timeout 1" in line
+        assert "--base-url" not in line
+        assert "cannot reach" not in line
+
+
+def test_timeout_on_the_command_wins_over_the_root_one(cli: Cli) -> None:
+    slow = ("--max-retries", "0", "--header", SLOW)
+    command = cli("--timeout", "60", "run", "echo-agent", "--no-stream", "--timeout", "0.5", *slow)
+    assert "within 0.5s" in one_error_line(command, 15)
+    root = cli("--timeout", "0.5", "agents", "list", *slow)
+    assert "within 0.5s" in one_error_line(root, 15)
+
+
+def test_a_stream_that_goes_quiet_says_how_far_it_got_and_what_to_try(cli: Cli) -> None:
+    stall = f"{FAULT}: stall_after=2; stall_ms=3000"
+    result = cli("run", "echo-agent", "--timeout", "0.5", "--header", stall)
+    line = one_error_line(result, 15)
+    assert "the stream of echo-agent sent no event for 0.5s after 2 events" in line
+    assert "the run may still be going on the server" in line
+    assert "`fruxon trace echo-agent RECORD_ID`" in line
+    assert "try a longer --timeout" in line
+    assert result.stdout.startswith("Echo ")  # what had arrived was shown
+
+
+def test_a_dropped_stream_says_the_run_may_still_be_going(cli: Cli) -> None:
+    result = cli("run", "echo-agent", "--header", f"{FAULT}: drop_after=3")
+    line = one_error_line(result, 15)
+    assert "the connection was lost after 3 events of echo-agent's stream" in line
+    assert "the run may still be going on the server" in line
+    assert "`fruxon trace echo-agent RECORD_ID`" in line
+    assert "--base-url" not in line
+    assert "--timeout" not in line
+
+
+def ndjson(result: Result) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_a_dropped_stream_in_json_mode_ends_with_an_error_record(cli: Cli) -> None:
+    result = cli("run", "echo-agent", "--json", "--header", f"{FAULT}: drop_after=3")
+    assert result.exit_code == 15
+    records = ndjson(result)
+    assert records[0]["type"] == "start"
+    assert [r["type"] for r in records[1:-1]] == ["status", "text", "text"]
+    last = records[-1]
+    assert (last["type"], last["code"], last["exit_code"]) == ("error", "network_error", 15)
+    assert "lost after 3 events" in last["message"]
+    assert json.loads(result.stderr)["error"] == {
+        k: last[k] for k in ("code", "message", "exit_code")
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "slug"),
+    [
+        (("run", "no-such-agent"), 11, "not_found"),
+        (("run", "support-agent"), 12, "validation"),
+        (("run", "echo-agent", "-p", "n:={broken"), 12, "validation"),
+        (("run", "echo-agent", "--header", f"{FAULT}: status=503"), 14, "server_error"),
+    ],
+)
+def test_errors_before_the_stream_still_end_the_ndjson_with_an_error_record(
+    cli: Cli, args: tuple[str, ...], code: int, slug: str
+) -> None:
+    result = cli(*args, "--json", "--max-retries", "0")
+    assert result.exit_code == code
+    records = ndjson(result)
+    assert [r["type"] for r in records] == ["start", "error"]
+    assert records[-1]["code"] == slug
+    assert records[-1]["exit_code"] == code
+    assert json.loads(result.stderr)["error"]["exit_code"] == code
+
+
+def test_a_stream_error_event_is_the_only_terminal_record(cli: Cli) -> None:
+    result = cli("run", "echo-agent", "--json", "--header", f"{FAULT}: error_after=2")
+    assert [r["type"] for r in ndjson(result)].count("error") == 1
 
 
 @pytest.mark.parametrize("missing", ["FRUXON_API_KEY", "FRUXON_ORG"])

@@ -21,7 +21,7 @@ def received(cli: Cli, agent: str, *params: str, stdin: str | None = None) -> di
     result = cli(*args, input=stdin)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    parameters: dict[str, Any] = data["trace"]["parameters"]
+    parameters: dict[str, Any] = data["parameters"]
     return parameters
 
 

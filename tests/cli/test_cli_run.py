@@ -32,14 +32,30 @@ def test_blocking_run_prints_response_and_summary(cli: Cli) -> None:
 def test_json_result_parses_back(cli: Cli) -> None:
     data = cli.json("run", "support-agent", "--no-stream", "-p", f"question={QUESTION}")
     assert data["response"].startswith("[rev 3] Turn 1")
-    assert data["trace"]["agentId"] == "support-agent"
-    assert data["trace"]["agentRevision"] == 3
-    assert data["trace"]["totalCost"] > 0
-    assert data["status"] == "COMPLETED"
-    assert re.fullmatch(r"[0-9a-f-]{36}", data["executionRecordId"])
-    assert data["sessionId"]
+    assert data["agent"] == "support-agent"
+    assert data["agent_revision"] == 3
+    assert data["total_cost"] > 0
+    assert data["duration_ms"] > 0
+    assert data["status"] == "completed"
+    assert re.fullmatch(r"[0-9a-f-]{36}", data["record_id"])
+    assert data["session_id"]
+    assert data["parameters"] == {"question": QUESTION}
     assert data["links"]
-    assert data["links"][0]["fileId"] == "kb-1042"
+    assert data["links"][0]["fileId"] == "kb-1042"  # links are the API's objects, as sent
+
+
+def test_streamed_and_blocking_json_share_one_casing_and_the_done_names(cli: Cli) -> None:
+    args = ("run", "echo-agent", "-p", "message=same")
+    blocking = cli.json(*args, "--no-stream")
+    records = [json.loads(line) for line in cli.ok(*args, "--json").stdout.splitlines()]
+    done = records[-1]
+    assert done["type"] == "done"
+    shared = set(done) - {"type"}
+    assert shared <= set(blocking), shared - set(blocking)
+    for key in ("agent", "status", "agent_revision", "input_tokens", "output_tokens"):
+        assert blocking[key] == done[key], key
+    keys = {key for record in [blocking, *records] for key in record}
+    assert all(key == key.lower() for key in keys), sorted(keys)
 
 
 def test_streamed_json_is_ndjson_events(cli: Cli) -> None:
@@ -53,6 +69,7 @@ def test_streamed_json_is_ndjson_events(cli: Cli) -> None:
         "agent": "support-agent",
     }
     assert types[-1] == "done"
+    assert records[-1]["status"] == "completed"
     assert {"tool_call", "tool_result", "text", "step_trace", "usage"} <= set(types)
     call = next(r for r in records if r["type"] == "tool_call")
     assert call["name"] == "kb_search"
@@ -81,7 +98,7 @@ def test_revision_pins_an_older_revision(cli: Cli) -> None:
 def test_session_continues_a_conversation(cli: Cli) -> None:
     first = cli.json("run", "support-agent", "--no-stream", "-p", "question=first question")
     follow_up = cli.ok(
-        "run", "support-agent", "--session", first["sessionId"], "-p", "question=and then?"
+        "run", "support-agent", "--session", first["session_id"], "-p", "question=and then?"
     ).stdout
     assert 'Turn 2: Following up on "first question" - about "and then?"' in follow_up
 

@@ -9,7 +9,7 @@ from cli_harness import Cli
 
 def run_record(cli: Cli) -> str:
     data = cli.json("run", "support-agent", "--no-stream", "-p", "question=Where is my order?")
-    record_id: str = data["executionRecordId"]
+    record_id: str = data["record_id"]
     return record_id
 
 

@@ -3,6 +3,10 @@
 Every error from a command reaches :class:`FruxonGroup.invoke`, which prints
 one line and exits with the code from :mod:`fruxon_cli.errors` — no
 traceback unless ``--debug`` or ``FRUXON_DEBUG=1``.
+
+Start-up: ``fruxon --help`` imports Typer, Rich (for the help) and the
+command modules' signatures, nothing more. The SDK, requests, msgspec, the
+emulator and aiohttp load only once a command runs (``tests/cli`` checks it).
 """
 
 from __future__ import annotations
@@ -11,28 +15,40 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
-from . import __version__
+from .commandline import FruxonCommand, HelpGroup
 from .commands import agents, chat, emulator, integrations, run, tools, trace
 from .config import ConnectionOptions
 from .errors import CliError
-from .options import ApiKey, BaseUrl, Emulator, Headers, Org
-from .reporting import PASS_THROUGH, debug_enabled, report_error
+from .options import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ApiKey,
+    BaseUrl,
+    Emulator,
+    Headers,
+    MaxRetries,
+    Org,
+    Timeout,
+)
 from .state import CliState, cli_state
 
 __all__ = ["app", "main"]
 
 
-class FruxonGroup(TyperGroup):
+class FruxonGroup(HelpGroup):
     """The root group: maps any failure below it to one line and an exit code."""
 
     def invoke(self, ctx: Any) -> Any:
+        from .reporting import PASS_THROUGH
+
         try:
             return super().invoke(ctx)
         except PASS_THROUGH:
             raise
         except (Exception, KeyboardInterrupt) as error:
+            from .reporting import debug_enabled, report_error
+
             state = cli_state(ctx)
             if debug_enabled(state) and not isinstance(error, CliError):
                 raise
@@ -52,7 +68,9 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"fruxon {__version__}")
+        from . import __version__
+
+        typer.echo(f"fruxon-cli {__version__} (the fruxon-py command)")
         raise typer.Exit()
 
 
@@ -63,13 +81,9 @@ def root(
     org: Org = None,
     base_url: BaseUrl = None,
     header: Headers = None,
-    emulator_flag: Emulator = False,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Per-request timeout in seconds.", min=0.1)
-    ] = 120.0,
-    max_retries: Annotated[
-        int, typer.Option("--max-retries", help="Retries of failed requests.", min=0)
-    ] = 2,
+    emulator: Emulator = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    max_retries: MaxRetries = DEFAULT_MAX_RETRIES,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.", hidden=True)] = False,
     version: Annotated[
         bool,
@@ -84,21 +98,16 @@ def root(
 ) -> None:
     """Run, chat with and trace Fruxon agents from a terminal.
 
-    Credentials: --api-key/--org/--base-url (here or on each command), else
+    Connection options go here or on each command (the command's win); else
     FRUXON_API_KEY, FRUXON_ORG, FRUXON_BASE_URL. --emulator runs against the
     bundled emulator instead.
     """
-    ctx.obj = CliState(
-        root=ConnectionOptions(api_key, org, base_url, tuple(header or ()), emulator_flag),
-        timeout=timeout,
-        max_retries=max_retries,
-        debug=debug,
-    )
+    ctx.obj = CliState(root=ConnectionOptions.from_context(ctx), debug=debug)
 
 
-app.command("run")(run.run)
-app.command("chat")(chat.chat)
-app.command("trace")(trace.trace)
+app.command("run", cls=FruxonCommand)(run.run)
+app.command("chat", cls=FruxonCommand)(chat.chat)
+app.command("trace", cls=FruxonCommand)(trace.trace)
 app.add_typer(agents.app, name="agents")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(tools.app, name="tools")

@@ -3,25 +3,24 @@
 The codes follow the official CLI (spec §8.6) so scripts written against it
 keep working: 10 auth, 11 not found, 12 validation, 13 conflict, 14 server or
 stream error, 15 network.
+
+Each message says what to do next where the CLI can tell: a refused
+connection points at ``--base-url``, a timeout at ``--timeout``, a stream
+lost mid-way says the run may still be going, a missing parameter names the
+``-p`` to add, an unknown organization points at ``--org``, a 429 repeats the
+server's ``Retry-After``. The SDK's exceptions are imported only when an error
+is described, so ``fruxon --help`` does not load them.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from fruxon_core.exceptions import (
-    AuthenticationError,
-    ConflictError,
-    ForbiddenError,
-    FruxonAPIError,
-    FruxonConnectionError,
-    FruxonError,
-    FruxonStreamError,
-    NotFoundError,
-    ValidationError,
-)
+if TYPE_CHECKING:
+    from .config import ConnectionOptions
 
-__all__ = ["CliError", "ExitCode", "describe_error", "exit_code_for"]
+__all__ = ["CliError", "ExitCode", "StreamInterruptedInfo", "describe_error", "exit_code_for"]
 
 
 class ExitCode(IntEnum):
@@ -67,25 +66,35 @@ class CliError(Exception):
         self.code = code
 
 
+class StreamInterruptedInfo:
+    """What :class:`fruxon_cli.runs.StreamInterrupted` carries (kept here, free of SDK imports)."""
+
+    agent: str
+    events: int
+    timed_out: bool
+
+
 def exit_code_for(error: BaseException) -> ExitCode:
     """Map an exception to the exit status it ends the process with."""
+    from fruxon_core import exceptions as sdk
+
     if isinstance(error, CliError):
         return error.code
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
-    if isinstance(error, FruxonStreamError):
+    if isinstance(error, sdk.FruxonStreamError):
         return ExitCode.SERVER
-    if isinstance(error, (AuthenticationError, ForbiddenError)):
+    if isinstance(error, (sdk.AuthenticationError, sdk.ForbiddenError)):
         return ExitCode.AUTH
-    if isinstance(error, NotFoundError):
+    if isinstance(error, sdk.NotFoundError):
         return ExitCode.NOT_FOUND
-    if isinstance(error, ValidationError):
+    if isinstance(error, sdk.ValidationError):
         return ExitCode.VALIDATION
-    if isinstance(error, ConflictError):
+    if isinstance(error, sdk.ConflictError):
         return ExitCode.CONFLICT
-    if isinstance(error, FruxonAPIError) and error.status >= 500:
+    if isinstance(error, sdk.FruxonAPIError) and error.status >= 500:
         return ExitCode.SERVER
-    if isinstance(error, FruxonConnectionError):
+    if isinstance(error, sdk.FruxonConnectionError):
         return ExitCode.NETWORK
     return ExitCode.GENERIC
 
@@ -93,31 +102,113 @@ def exit_code_for(error: BaseException) -> ExitCode:
 #: Shorter "keys" are test placeholders; masking them would garble ordinary words.
 _MIN_SECRET_LENGTH = 6
 
-_HINTS = {
-    ExitCode.AUTH: "check --api-key / FRUXON_API_KEY and --org / FRUXON_ORG",
-    ExitCode.NETWORK: "check --base-url / FRUXON_BASE_URL and your network",
-}
+_CHECK_AUTH = "check --api-key / FRUXON_API_KEY and --org / FRUXON_ORG"
+_CHECK_URL = "check --base-url / FRUXON_BASE_URL and your network"
+_CHECK_ORG = "check --org / FRUXON_ORG: the organization id"
+#: Words of a 404 that is about the organization (the API says tenant) rather than an object in it.
+_ORG_WORDS = ("tenant", "organization", "organisation", "workspace")
 
 
-def describe_error(error: BaseException, secret: str | None = None) -> str:
-    """One line saying what went wrong, without the API key and without a traceback."""
+def describe_error(
+    error: BaseException,
+    secret: str | None = None,
+    options: ConnectionOptions | None = None,
+    agent: str | None = None,
+) -> str:
+    """One line saying what went wrong and what to try, without the API key or a traceback.
+
+    ``options`` are the connection options in use (for the timeout a timeout hint
+    names) and ``agent`` the agent the command was about, if any.
+    """
+    from fruxon_core import exceptions as sdk
+
+    hint: str | None = None
+    timeout = options.effective_timeout if options is not None else None
     if isinstance(error, CliError):
         text = error.message
-    elif isinstance(error, FruxonStreamError):
+    elif isinstance(error, sdk.FruxonStreamError):
         code = f" [{error.code}]" if error.code else ""
         text = f"the run failed: {error.message}{code}"
     elif isinstance(error, KeyboardInterrupt):
         text = "interrupted"
-    elif isinstance(error, FruxonConnectionError):
-        text = f"cannot reach the Fruxon API: {error}"
-    elif isinstance(error, FruxonError):
+    elif isinstance(error, StreamInterruptedInfo):
+        text, hint = _interrupted(error, timeout)
+    elif isinstance(error, sdk.FruxonTimeoutError):
+        if error.request_sent:
+            # The SDK's text repeats the transport's ("Read timed out. (read timeout=…)").
+            text = f"the Fruxon API did not answer within {_seconds(timeout)}"
+            hint = f"the server took too long; {_longer(timeout)}"
+        else:
+            text = f"cannot reach the Fruxon API: {error}"
+            hint = _CHECK_URL
+    elif isinstance(error, sdk.FruxonConnectionError):
+        if error.request_sent:
+            text = f"the connection to the Fruxon API broke before the answer was complete: {error}"
+            hint = "the request may have reached the server; retry, or check your network"
+        else:
+            text = f"cannot reach the Fruxon API: {error}"
+            hint = _CHECK_URL
+    elif isinstance(error, sdk.FruxonError):
         text = str(error)
+        hint = _api_hint(error, agent)
     else:
         text = f"unexpected {type(error).__name__}: {error} (set FRUXON_DEBUG=1 for a traceback)"
-    hint = _HINTS.get(exit_code_for(error)) if not isinstance(error, CliError) else None
     if hint:
         text = f"{text} ({hint})"
     text = " ".join(text.split())
     if secret and len(secret) >= _MIN_SECRET_LENGTH:
         text = text.replace(secret, "***")
     return text
+
+
+def _seconds(timeout: float | None) -> str:
+    return "the --timeout" if timeout is None else f"{timeout:g}s"
+
+
+def _longer(timeout: float | None) -> str:
+    example = f", e.g. --timeout {2 * timeout:g}" if timeout is not None else ""
+    return f"try a longer --timeout{example}"
+
+
+def _interrupted(error: StreamInterruptedInfo, timeout: float | None) -> tuple[str, str | None]:
+    events = f"{error.events} event{'' if error.events == 1 else 's'}"
+    still = (
+        "the run may still be going on the server; its record id only comes with the final "
+        f"event: once you have it, `fruxon trace {error.agent} RECORD_ID` shows the run"
+    )
+    if error.timed_out:
+        text = (
+            f"the stream of {error.agent} sent no event for {_seconds(timeout)} "
+            f"after {events}; {still}"
+        )
+        return text, _longer(timeout)
+    text = f"the connection was lost after {events} of {error.agent}'s stream ({error}); {still}"
+    return text, None
+
+
+def _api_hint(error: BaseException, agent: str | None) -> str | None:
+    """What to try for an API error, from its status and problem details."""
+    from fruxon_core.exceptions import (
+        AuthenticationError,
+        ForbiddenError,
+        NotFoundError,
+        RateLimitError,
+        ValidationError,
+    )
+
+    if isinstance(error, (AuthenticationError, ForbiddenError)):
+        return _CHECK_AUTH
+    if isinstance(error, NotFoundError):
+        about = f"{error.title} {error.detail}".lower()
+        return _CHECK_ORG if any(word in about for word in _ORG_WORDS) else None
+    if isinstance(error, ValidationError):
+        prefix = "parameters."
+        names = [field[len(prefix) :] for field in error.errors if field.startswith(prefix)]
+        if names:
+            flags = " ".join(f"-p {name}=…" for name in names)
+            listing = f"`fruxon agents params {agent or 'AGENT'}` lists the agent's parameters"
+            return f"pass {flags}; {listing}"
+        return None
+    if isinstance(error, RateLimitError) and error.retry_after is not None:
+        return f"rate limited: the API asks to wait {error.retry_after:g}s before retrying"
+    return None

@@ -1,4 +1,28 @@
-"""Option types shared by several commands (``Annotated`` aliases for Typer)."""
+"""Option types shared by several commands (``Annotated`` aliases for Typer).
+
+Every command that talks to the API declares the same connection parameters,
+spelled out in its signature with these aliases (Typer reads the signature;
+merging signatures with a decorator breaks its positional parsing)::
+
+    def list_tools(
+        ctx: typer.Context,
+        integration: IntegrationId,
+        json_output: Json = False,
+        api_key: ApiKey = None,
+        org: Org = None,
+        base_url: BaseUrl = None,
+        header: Headers = None,
+        emulator: Emulator = False,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: MaxRetries = DEFAULT_MAX_RETRIES,
+    ) -> None:
+        with command_client(ctx) as client:
+            ...
+
+:func:`fruxon_cli.connection.command_client` then reads them from the
+command's context by the names in :data:`CONNECTION_PARAMETERS`, so the body
+never repeats them. Only Typer is imported here: ``fruxon --help`` loads this.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +30,35 @@ from typing import Annotated
 
 import typer
 
-from .config import ENV_API_KEY, ENV_BASE_URL, ENV_ORG, ConnectionOptions
-
 __all__ = [
+    "CONNECTION_PARAMETERS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "AgentId",
     "ApiKey",
     "BaseUrl",
     "Emulator",
     "Headers",
     "Json",
+    "MaxRetries",
     "Org",
     "Params",
     "Revision",
-    "connection_options",
+    "Timeout",
 ]
+
+#: The parameter names (as in ``ctx.params``) of the connection options below.
+CONNECTION_PARAMETERS = (
+    "api_key",
+    "org",
+    "base_url",
+    "header",
+    "emulator",
+    "timeout",
+    "max_retries",
+)
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MAX_RETRIES = 2
 
 _CONNECTION = "Connection"
 
@@ -26,8 +66,9 @@ ApiKey = Annotated[
     str | None,
     typer.Option(
         "--api-key",
-        help=f"API key (default: ${ENV_API_KEY}).",
-        show_default=False,
+        metavar="KEY",
+        help="API key.",
+        show_default="$FRUXON_API_KEY",
         rich_help_panel=_CONNECTION,
     ),
 ]
@@ -35,8 +76,9 @@ Org = Annotated[
     str | None,
     typer.Option(
         "--org",
-        help=f"Organization id (default: ${ENV_ORG}).",
-        show_default=False,
+        metavar="ORG",
+        help="Organization id.",
+        show_default="$FRUXON_ORG",
         rich_help_panel=_CONNECTION,
     ),
 ]
@@ -44,8 +86,9 @@ BaseUrl = Annotated[
     str | None,
     typer.Option(
         "--base-url",
-        help=f"API host (default: ${ENV_BASE_URL}, else https://api.fruxon.com).",
-        show_default=False,
+        metavar="URL",
+        help="API host.",
+        show_default="$FRUXON_BASE_URL, else https://api.fruxon.com",
         rich_help_panel=_CONNECTION,
     ),
 ]
@@ -62,7 +105,28 @@ Emulator = Annotated[
     bool,
     typer.Option(
         "--emulator",
-        help="Start the bundled emulator in-process and run against it (demo key and org).",
+        help="Start the bundled emulator in-process and run against it (demo key and org; "
+        "needs fruxon-cli\\[emulator]).",
+        rich_help_panel=_CONNECTION,
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        help="Per-request timeout, and the longest a stream may go without an event.",
+        min=0.1,
+        rich_help_panel=_CONNECTION,
+    ),
+]
+MaxRetries = Annotated[
+    int,
+    typer.Option(
+        "--max-retries",
+        metavar="N",
+        help="Retries of failed requests.",
+        min=0,
         rich_help_panel=_CONNECTION,
     ),
 ]
@@ -83,18 +147,9 @@ Revision = Annotated[
     typer.Option(
         "--revision",
         "-r",
+        metavar="N",
         help="A pinned revision instead of the deployed one.",
         show_default=False,
     ),
 ]
-
-
-def connection_options(
-    api_key: str | None,
-    org: str | None,
-    base_url: str | None,
-    headers: list[str] | None,
-    emulator: bool,
-) -> ConnectionOptions:
-    """The connection flags of one command, as a value."""
-    return ConnectionOptions(api_key, org, base_url, tuple(headers or ()), emulator)
+AgentId = Annotated[str, typer.Argument(help="Agent id.", show_default=False)]

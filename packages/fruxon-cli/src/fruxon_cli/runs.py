@@ -2,10 +2,16 @@
 
 Shared by ``fruxon run`` (one run), ``fruxon chat`` (one run per turn) and
 ``fruxon trace --emulator`` (a run to have something to trace).
+
+A stream that breaks after it opened -- the connection dropped, or no event
+came within the timeout -- raises :class:`StreamInterrupted`, which knows how
+many events had arrived: the run may still be going on the server, which the
+error message says (a failure before the stream opened is the SDK's own error).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,15 +19,26 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from fruxon_core.events import StreamEvent
+from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.models import ExecutionResult
 
-from .render.events_json import dumps_line, event_record, start_record
+from .errors import StreamInterruptedInfo
+from .render.events_json import dumps_line, event_record
 from .render.stream_view import StreamPrinter, print_summary
 
 if TYPE_CHECKING:  # the client (and requests) load only when a command connects
     from fruxon_requests import EventStream, FruxonClient
 
-__all__ = ["RunRequest", "execute", "open_stream", "stream_ndjson", "stream_to_console"]
+__all__ = [
+    "NdjsonWriter",
+    "RunRequest",
+    "StreamInterrupted",
+    "execute",
+    "open_stream",
+    "stream_ndjson",
+    "stream_to_console",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,16 @@ class RunRequest:
     revision: int | None = None
 
 
+class StreamInterrupted(FruxonConnectionError, StreamInterruptedInfo):
+    """A stream broke after ``events`` events, before its terminal event."""
+
+    def __init__(self, agent: str, events: int, cause: FruxonConnectionError) -> None:
+        super().__init__(str(cause), request_sent=True)
+        self.agent = agent
+        self.events = events
+        self.timed_out = isinstance(cause, FruxonTimeoutError)
+
+
 def open_stream(client: FruxonClient, request: RunRequest) -> EventStream:
     return client.stream(
         request.agent,
@@ -41,6 +68,17 @@ def open_stream(client: FruxonClient, request: RunRequest) -> EventStream:
         session_id=request.session_id,
         revision=request.revision,
     )
+
+
+def watch(events: EventStream, agent: str) -> Iterator[StreamEvent]:
+    """The events of an open stream; a connection failure becomes :class:`StreamInterrupted`."""
+    seen = 0
+    try:
+        for event in events:
+            seen += 1
+            yield event
+    except FruxonConnectionError as error:
+        raise StreamInterrupted(agent, seen, error) from error
 
 
 def execute(client: FruxonClient, request: RunRequest) -> ExecutionResult:
@@ -66,7 +104,7 @@ def stream_to_console(
     printer = StreamPrinter(console, lead)
     with open_stream(client, request) as events:
         try:
-            for event in events:
+            for event in watch(events, request.agent):
                 printer.show(event)
         finally:
             printer.end_line()
@@ -76,11 +114,22 @@ def stream_to_console(
     return result
 
 
-def stream_ndjson(client: FruxonClient, request: RunRequest) -> None:
-    """One JSON object per line per event (an ``error`` event is written before it raises)."""
+class NdjsonWriter:
+    """Writes NDJSON records to stdout and remembers whether a terminal one was written."""
+
+    def __init__(self) -> None:
+        self.finished = False
+
+    def write(self, record: dict[str, Any]) -> None:
+        typer.echo(dumps_line(record))
+        if record.get("type") in ("done", "error"):
+            self.finished = True
+
+
+def stream_ndjson(client: FruxonClient, request: RunRequest, out: NdjsonWriter) -> None:
+    """One JSON object per line per event (the stream's ``error`` event is written, then raises)."""
     with open_stream(client, request) as events:
-        typer.echo(dumps_line(start_record(request.agent)))
-        for event in events:
+        for event in watch(events, request.agent):
             record = event_record(event, request.agent)
             if record is not None:
-                typer.echo(dumps_line(record))
+                out.write(record)

@@ -15,13 +15,19 @@ class CliState:
     """Root flags, plus what the error reporter needs to know about the run."""
 
     root: ConnectionOptions = field(default_factory=ConnectionOptions)
-    timeout: float = 120.0
-    max_retries: int = 2
     debug: bool = False
     json_errors: bool = False
-    """Set by commands given ``--json``: errors are then also reported as JSON."""
+    """Set for commands given ``--json``: errors are then also reported as JSON."""
+    connection: ConnectionOptions | None = None
+    """The options the running command connected with (for hints: its timeout, its org)."""
+    agent: str | None = None
+    """The agent the running command is about (named in hints)."""
     secret: str | None = field(default=None, repr=False)
     """The API key in use, so error messages can never echo it."""
+
+    @property
+    def options(self) -> ConnectionOptions:
+        return self.connection if self.connection is not None else self.root
 
 
 def cli_state(ctx: Any) -> CliState:

@@ -2,42 +2,41 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
-import msgspec
 import typer
 
-from fruxon_cli.connection import connect
+from fruxon_cli.commandline import FruxonCommand, HelpGroup
+from fruxon_cli.connection import command_client, emit
 from fruxon_cli.options import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    AgentId,
     ApiKey,
     BaseUrl,
     Emulator,
     Headers,
     Json,
+    MaxRetries,
     Org,
     Revision,
-    connection_options,
+    Timeout,
 )
-from fruxon_cli.render.consoles import output_console
-from fruxon_cli.render.tables import agent_details, agents_table, parameters_table
-from fruxon_cli.state import cli_state
 
 __all__ = ["app"]
 
-app = typer.Typer(help="List and inspect agents.", no_args_is_help=True)
-
-AgentId = Annotated[str, typer.Argument(help="Agent id.", show_default=False)]
+app = typer.Typer(cls=HelpGroup, help="List and inspect agents.", no_args_is_help=True)
 
 
-@app.command("list")
+@app.command("list", cls=FruxonCommand)
 def list_agents(
     ctx: typer.Context,
     include_disabled: Annotated[
         bool, typer.Option("--all", "-a", help="Include disabled agents.")
     ] = False,
     query: Annotated[
-        str | None, typer.Option("--query", "-q", help="Search text.", show_default=False)
+        str | None,
+        typer.Option("--query", "-q", metavar="TEXT", help="Search text.", show_default=False),
     ] = None,
     json_output: Json = False,
     api_key: ApiKey = None,
@@ -45,20 +44,20 @@ def list_agents(
     base_url: BaseUrl = None,
     header: Headers = None,
     emulator: Emulator = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    max_retries: MaxRetries = DEFAULT_MAX_RETRIES,
 ) -> None:
     """List the organization's agents (enabled ones unless --all)."""
-    cli_state(ctx).json_errors = json_output
-    with connect(ctx, connection_options(api_key, org, base_url, header, emulator)) as client:
+    from fruxon_cli.render.tables import agents_table
+
+    with command_client(ctx) as client:
         agents = client.list_agents(query=query)
     if not include_disabled:
         agents = [agent for agent in agents if agent.enabled]
-    if json_output:
-        typer.echo(json.dumps(msgspec.to_builtins(agents), indent=2, ensure_ascii=False))
-    else:
-        output_console().print(agents_table(agents))
+    emit(ctx, agents, lambda: agents_table(agents))
 
 
-@app.command("get")
+@app.command("get", cls=FruxonCommand)
 def get_agent(
     ctx: typer.Context,
     agent: AgentId,
@@ -68,21 +67,23 @@ def get_agent(
     base_url: BaseUrl = None,
     header: Headers = None,
     emulator: Emulator = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    max_retries: MaxRetries = DEFAULT_MAX_RETRIES,
 ) -> None:
     """Show one agent, its parameters and a ready `fruxon run` line."""
-    cli_state(ctx).json_errors = json_output
-    with connect(ctx, connection_options(api_key, org, base_url, header, emulator)) as client:
+    import msgspec
+
+    from fruxon_cli.render.tables import agent_details
+
+    with command_client(ctx) as client:
         found = client.get_agent(agent)
         revision = found.current_revision
         names = client.get_agent_parameters(agent, revision=revision) if revision else None
-    if json_output:
-        payload = {**msgspec.to_builtins(found), "parameters": names}
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    else:
-        output_console().print(agent_details(found, names))
+    payload = {**msgspec.to_builtins(found), "parameters": names}
+    emit(ctx, payload, lambda: agent_details(found, names))
 
 
-@app.command("params")
+@app.command("params", cls=FruxonCommand)
 def agent_params(
     ctx: typer.Context,
     agent: AgentId,
@@ -93,19 +94,19 @@ def agent_params(
     base_url: BaseUrl = None,
     header: Headers = None,
     emulator: Emulator = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    max_retries: MaxRetries = DEFAULT_MAX_RETRIES,
 ) -> None:
     """The input parameters of a revision (default: the deployed one) with their schema."""
-    cli_state(ctx).json_errors = json_output
-    with connect(ctx, connection_options(api_key, org, base_url, header, emulator)) as client:
+    from fruxon_cli.render.tables import parameters_table
+
+    with command_client(ctx) as client:
         number = revision or client.get_agent(agent).current_revision
         envelope = client.get_agent_parameter_metadata(agent, revision=number)
-    if json_output:
-        payload = {
-            "agent": agent,
-            "revision": number,
-            "parameters": [name for name in envelope.parameters if name],
-            "metadata": msgspec.to_builtins(envelope.metadata),
-        }
-        typer.echo(json.dumps(payload, ensure_ascii=False))
-    else:
-        output_console().print(parameters_table(envelope))
+    payload = {
+        "agent": agent,
+        "revision": number,
+        "parameters": [name for name in envelope.parameters if name],
+        "metadata": envelope.metadata,
+    }
+    emit(ctx, payload, lambda: parameters_table(envelope))

@@ -6,29 +6,26 @@ be omitted (or ``last``): the agent is run first and that run is traced.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
-import msgspec
 import typer
 
-from fruxon_cli.connection import connect
+from fruxon_cli.connection import command_client, command_options, emit
 from fruxon_cli.errors import CliError, ExitCode
 from fruxon_cli.options import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    AgentId,
     ApiKey,
     BaseUrl,
     Emulator,
     Headers,
     Json,
+    MaxRetries,
     Org,
     Params,
-    connection_options,
+    Timeout,
 )
-from fruxon_cli.params import parse_params
-from fruxon_cli.render.consoles import error_console, output_console
-from fruxon_cli.render.trace_tree import trace_tree
-from fruxon_cli.state import cli_state
-from fruxon_core.exceptions import ValidationError
 
 if TYPE_CHECKING:  # the client (and requests) load only when a command connects
     from fruxon_requests import FruxonClient
@@ -51,7 +48,7 @@ RecordId = Annotated[
 
 def trace(
     ctx: typer.Context,
-    agent: Annotated[str, typer.Argument(help="Agent id.", show_default=False)],
+    agent: AgentId,
     record_id: RecordId = None,
     param: Params = None,
     json_output: Json = False,
@@ -60,35 +57,36 @@ def trace(
     base_url: BaseUrl = None,
     header: Headers = None,
     emulator: Emulator = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
+    max_retries: MaxRetries = DEFAULT_MAX_RETRIES,
 ) -> None:
     """Show an execution: its record and step tree with durations, costs and statuses.
 
     With --json: {"record": …, "trace": …} as the API returns them.
     """
-    state = cli_state(ctx)
-    state.json_errors = json_output
-    options = connection_options(api_key, org, base_url, header, emulator)
+    from fruxon_cli.params import parse_params
+    from fruxon_cli.render.trace_tree import trace_tree
+
     if record_id == LAST:
         record_id = None
-    if record_id is None and not options.over(state.root).emulator:
+    if record_id is None and not command_options(ctx).emulator:
         raise CliError(
             "missing RECORD_ID: pass the execution record id printed at the end of `fruxon run`",
             ExitCode.USAGE,
         )
-    with connect(ctx, options) as client:
+    with command_client(ctx) as client:
         if record_id is None:
             record_id = _run_for_trace(client, agent, parse_params(param or []))
         record = client.get_execution_record(agent, record_id)
         envelope = client.get_execution_trace(agent, record_id)
-    if json_output:
-        payload = {"record": msgspec.to_builtins(record), "trace": envelope}
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-    else:
-        output_console().print(trace_tree(record, envelope), soft_wrap=False)
+    emit(ctx, {"record": record, "trace": envelope}, lambda: trace_tree(record, envelope))
 
 
 def _run_for_trace(client: FruxonClient, agent: str, params: dict[str, Any] | None) -> str:
     """Run ``agent`` once (filling missing inputs with a sample question); its record id."""
+    from fruxon_cli.render.consoles import error_console
+    from fruxon_core.exceptions import ValidationError
+
     try:
         result = client.execute(agent, parameters=params)
     except ValidationError:

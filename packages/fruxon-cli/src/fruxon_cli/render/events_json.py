@@ -5,6 +5,13 @@ The NDJSON records follow the official CLI's agent-mode schema (spec §8.5,
 ``text{delta}``, ``tool_call``, ``tool_result``, ``step_trace`` (the outer
 ``FLOW_STEP`` frame left out), ``status``, ``usage``, then ``done`` or
 ``error``. Events the SDK does not know are skipped.
+
+One casing for everything ``fruxon run --json`` writes: snake_case, the
+NDJSON schema's. The ``--no-stream`` result uses the names of the ``done``
+record (plus ``response``, ``parameters`` and ``links``); values that come
+from the API as opaque objects (tool arguments and results, parameters,
+links) are passed on unchanged. A failure the CLI sees itself ends the NDJSON
+with ``{"type": "error", "code", "message", "exit_code"}``.
 """
 
 from __future__ import annotations
@@ -25,9 +32,16 @@ from fruxon_core.events import (
     ToolResult,
     Usage,
 )
-from fruxon_core.models import ExecutionResult
+from fruxon_core.models import ExecutionResult, ExecutionTrace
 
-__all__ = ["SCHEMA_VERSION", "dumps_line", "event_record", "result_json", "start_record"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "dumps_line",
+    "event_record",
+    "result_json",
+    "run_summary",
+    "start_record",
+]
 
 SCHEMA_VERSION = 2
 
@@ -101,19 +115,42 @@ def _tool_call(call: ToolCall) -> dict[str, Any]:
 
 
 def _done(done: Done, agent: str) -> dict[str, Any]:
-    record: dict[str, Any] = {
+    return {
         "type": "done",
-        "agent": agent,
-        "record_id": done.execution_record_id,
-        "session_id": done.session_id,
+        **run_summary(
+            agent,
+            done.execution_record_id,
+            done.session_id,
+            None if done.human_approval_request_id else done.trace,
+            done.human_approval_request_id,
+        ),
     }
-    if done.human_approval_request_id:
-        record.update(
-            status="waiting_for_human", human_approval_request_id=done.human_approval_request_id
-        )
+
+
+def run_summary(
+    agent: str,
+    record_id: str,
+    session_id: str | None,
+    trace: ExecutionTrace | None,
+    approval_id: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """The fields a stream's ``done`` record and a ``--no-stream`` result share.
+
+    A run paused for a human has ``status: "waiting_for_human"`` and the approval
+    request id instead of a trace; otherwise ``status`` is the API's (lower-case),
+    ``completed`` when it sent none. Absent values are left out.
+    """
+    record: dict[str, Any] = {
+        "agent": agent,
+        "record_id": record_id or None,
+        "session_id": session_id,
+    }
+    if approval_id or trace is None:
+        record.update(status="waiting_for_human", human_approval_request_id=approval_id)
         return _drop_none(record)
-    trace = done.trace
     record.update(
+        status=(status or "completed").lower(),
         duration_ms=trace.duration,
         total_cost=trace.total_cost,
         input_cost=trace.input_cost,
@@ -130,25 +167,25 @@ def _drop_none(record: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in record.items() if value is not None}
 
 
-def result_json(result: ExecutionResult) -> dict[str, Any]:
-    """A non-streamed run for scripts (official CLI shape, plus status and parameters)."""
+def result_json(result: ExecutionResult, agent: str) -> dict[str, Any]:
+    """A ``--no-stream`` run for scripts: the stream's ``done`` fields plus the text.
+
+    Same names (snake_case) as the NDJSON records, so a script reads
+    ``record_id`` / ``session_id`` / ``total_cost`` the same way in both modes.
+    ``parameters`` and ``links`` are passed on as the API sent them.
+    """
+    paused = result.waiting_for_human
     trace = result.trace
     return {
         "response": result.response,
-        "sessionId": result.session_id,
-        "executionRecordId": result.execution_record_id,
-        "status": result.status,
-        "humanApprovalRequestId": result.human_approval_request_id,
-        "trace": {
-            "agentId": trace.agent_id,
-            "agentRevision": trace.agent_revision,
-            "duration": trace.duration,
-            "inputCost": trace.input_cost,
-            "outputCost": trace.output_cost,
-            "totalCost": trace.total_cost,
-            "inputTokens": trace.input_tokens,
-            "outputTokens": trace.output_tokens,
-            "parameters": trace.parameters,
-        },
+        **run_summary(
+            trace.agent_id or agent,
+            result.execution_record_id,
+            result.session_id,
+            None if paused else trace,
+            result.human_approval_request_id,
+            result.status,
+        ),
+        "parameters": trace.parameters,
         "links": result.links,
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.text import Text
 
 from fruxon_core.events import (
@@ -23,7 +23,7 @@ from fruxon_core.models import ExecutionResult
 
 from .formatting import approval_line, compact_json, format_ms, summary_line
 
-__all__ = ["StreamPrinter", "print_summary"]
+__all__ = ["StreamPrinter", "print_summary", "result_view", "summary_text"]
 
 _QUIET_STATUSES = frozenset({"", "IN_PROGRESS", "RUNNING", "STARTED", "COMPLETED"})
 _FAILED = frozenset({"failed", "error", "cancelled", "timeout"})
@@ -96,9 +96,17 @@ def _arguments(arguments: Any) -> str:
     return "" if arguments is None else compact_json(arguments)
 
 
-def print_summary(console: Console, result: ExecutionResult) -> None:
+def summary_text(result: ExecutionResult) -> Text:
     """The closing ``duration · cost · record id`` line, or the approval line of a paused run."""
     if result.waiting_for_human:
-        console.print(Text(approval_line(result), style="yellow"))
-    else:
-        console.print(Text(summary_line(result.trace, result.execution_record_id), style="dim"))
+        return Text(approval_line(result), style="yellow")
+    return Text(summary_line(result.trace, result.execution_record_id), style="dim")
+
+
+def print_summary(console: Console, result: ExecutionResult) -> None:
+    console.print(summary_text(result))
+
+
+def result_view(result: ExecutionResult) -> Group:
+    """A finished (or paused) ``--no-stream`` run: its response, then the summary line."""
+    return Group(Text(result.response), summary_text(result))
