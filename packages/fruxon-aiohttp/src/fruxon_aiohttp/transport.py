@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 from typing import Any
 
@@ -29,8 +30,9 @@ from fruxon_core.exceptions import (
     FruxonConnectionError,
     FruxonTimeoutError,
 )
-from fruxon_core.http import Request, Response, Timeout
+from fruxon_core.http import BodyStream, Request, Response, Timeout
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
+from fruxon_core.tls import TLSSettings
 
 __all__ = [
     "TRANSPORT_ERRORS",
@@ -180,6 +182,24 @@ class AiohttpStreamResponse:
     async def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
         if self._eof:
             return None
+        chunk = await self._next_chunk(timeout)
+        if chunk:
+            return self._decoder.feed(chunk)
+        self._eof = True
+        return self._decoder.close()
+
+    async def read_bytes(self, timeout: float | None) -> bytes | None:
+        """The next piece of the body as it arrived, ``None`` at its end (downloads)."""
+        if self._eof:
+            return None
+        chunk = await self._next_chunk(timeout)
+        if chunk:
+            return chunk
+        self._eof = True
+        return None
+
+    async def _next_chunk(self, timeout: float | None) -> bytes:
+        """The next piece of the body, ``b""`` at its end; ``timeout`` bounds the wait."""
         watchdog = self._watchdog
         if watchdog is None:
             watchdog = self._watchdog = _ReadWatchdog(self)
@@ -203,10 +223,7 @@ class AiohttpStreamResponse:
             raise
         finally:
             watchdog.end_wait()
-        if chunk:
-            return self._decoder.feed(chunk)
-        self._eof = True
-        return self._decoder.close()
+        return chunk
 
     def _use_body_read_timeout(self) -> None:
         """From now on bound each socket read by ``Timeout.read`` alone.
@@ -389,6 +406,31 @@ class _ReadWatchdog:
             handle.cancel()
 
 
+def _data(body: bytes | BodyStream | None) -> Any:
+    """``request.body`` as aiohttp's ``data=``: bytes as they are, a stream as an async iterable.
+
+    aiohttp sends an async iterable with chunked transfer encoding unless the
+    request has a ``Content-Length`` header, which a body of known size does.
+    """
+    if not isinstance(body, BodyStream):
+        return body
+    return _stream_chunks(body)
+
+
+async def _stream_chunks(body: BodyStream) -> AsyncIterator[bytes]:
+    """The body's pieces, each read in a worker thread so disk reads never block the loop."""
+    chunks = body.chunks()
+    loop = asyncio.get_running_loop()
+    try:
+        while (chunk := await loop.run_in_executor(None, next, chunks, None)) is not None:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            with contextlib.suppress(ValueError):  # still running in its thread: GC closes it
+                close()
+
+
 class AiohttpTransport:
     """Sends :class:`Request` values with one ``aiohttp.ClientSession``, created on first use."""
 
@@ -396,10 +438,20 @@ class AiohttpTransport:
     version = version("aiohttp")
 
     def __init__(
-        self, session: aiohttp.ClientSession | None = None, *, connector_limit: int = 100
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        connector_limit: int = 100,
+        tls: TLSSettings | None = None,
     ) -> None:
         if connector_limit < 0:
             raise ValueError("connector_limit must be >= 0 (0 means no limit)")
+        # what TCPConnector(ssl=...) takes: True (aiohttp's default checks), False or a context
+        self._ssl: Any = True
+        if session is None and tls is not None and not tls.is_default:
+            self._ssl = tls.ssl_context() if tls.verify else False
+            if not tls.verify:
+                tls.ssl_context()  # the one-time warning
         self._session = session
         self._owns_session = session is None
         self._connector_limit = connector_limit
@@ -432,8 +484,10 @@ class AiohttpTransport:
             )
         self._loop = loop
         if session is None:
+            # trust_env: HTTP(S)_PROXY / NO_PROXY (and ~/.netrc) apply, as they do for requests
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connector_limit)
+                connector=aiohttp.TCPConnector(limit=self._connector_limit, ssl=self._ssl),
+                trust_env=True,
             )
         return session
 
@@ -450,7 +504,7 @@ class AiohttpTransport:
                 request.method,
                 request.url,
                 headers=request.headers,
-                data=request.body,
+                data=_data(request.body),
                 timeout=_attempt_timeout(request.timeout, False, remaining),
                 allow_redirects=False,
             ) as response:
@@ -473,7 +527,7 @@ class AiohttpTransport:
                 request.method,
                 request.url,
                 headers=request.headers,
-                data=request.body,
+                data=_data(request.body),
                 timeout=_attempt_timeout(request.timeout, True, remaining),
                 allow_redirects=False,
             )

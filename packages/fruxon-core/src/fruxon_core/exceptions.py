@@ -94,6 +94,9 @@ class FruxonTimeoutError(FruxonConnectionError):
     The constructors below hold the one wording every transport uses.
     """
 
+    #: For ``wait_for_run_end``: the run's status at the last poll (else ``None``).
+    last_status: str | None = None
+
     @classmethod
     def connecting(cls, detail: str = "") -> FruxonTimeoutError:
         """Opening the connection took longer than ``Timeout.connect`` (nothing was sent)."""
@@ -110,6 +113,19 @@ class FruxonTimeoutError(FruxonConnectionError):
     def stream_idle(cls, limit: float) -> FruxonTimeoutError:
         """No stream event for ``Timeout.stream_idle`` seconds (keep-alive comments don't count)."""
         return cls(f"no stream event for {limit:g}s (stream idle timeout)")
+
+    @classmethod
+    def run_wait(
+        cls, agent: str, record_id: str, timeout: float | None, last_status: str | None
+    ) -> FruxonTimeoutError:
+        """``wait_for_run_end`` reached its ``timeout`` before the run ended."""
+        error = cls(
+            f"timed out after {timeout:g}s waiting for run {record_id!r} of agent {agent!r} "
+            f"to end; last status: {last_status or 'unknown'}",
+            request_sent=False,
+        )
+        error.last_status = last_status
+        return error
 
     @classmethod
     def deadline(cls, total: float | None) -> FruxonTimeoutError:

@@ -15,7 +15,8 @@ import http.cookiejar
 import os
 import socket
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import requests
@@ -23,8 +24,9 @@ import requests.adapters
 import urllib3.exceptions
 
 from fruxon_core.exceptions import ClientClosedError, FruxonConnectionError, FruxonTimeoutError
-from fruxon_core.http import Request, Response
+from fruxon_core.http import BodyStream, Request, Response
 from fruxon_core.sse import ServerSentEvent
+from fruxon_core.tls import TLSSettings
 
 from .sse_feed import SSEClientParser
 
@@ -152,6 +154,24 @@ class RequestsStreamResponse:
         """
         if self._eof:
             return None
+        chunk = self._next_chunk(timeout)
+        if chunk:
+            return self._parser.feed(chunk)
+        self._eof = True
+        return self._parser.close()
+
+    def read_bytes(self, timeout: float | None) -> bytes | None:
+        """The next piece of the body as it arrived, ``None`` at its end (downloads)."""
+        if self._eof:
+            return None
+        chunk = self._next_chunk(timeout)
+        if chunk:
+            return chunk
+        self._eof = True
+        return None
+
+    def _next_chunk(self, timeout: float | None) -> bytes:
+        """The next piece of the body, ``b""`` at its end; ``timeout`` bounds the wait."""
         chunks = self._chunks
         if chunks is None:
             raw = self._response.raw
@@ -166,13 +186,9 @@ class RequestsStreamResponse:
             sock.settimeout(timeout)
             self._sock_timeout = timeout
         try:
-            chunk = next(chunks, b"")
+            return next(chunks, b"")
         except _LIBRARY_ERRORS as exc:
             raise map_transport_error(exc) from exc
-        if chunk:
-            return self._parser.feed(chunk)
-        self._eof = True
-        return self._parser.close()
 
     def finish(self) -> None:
         """Read the end of the body if it is (nearly) there, so the connection is pooled.
@@ -240,11 +256,32 @@ class _RefuseCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-def new_session(pool_size: int = 0) -> requests.Session:
+class _ContextAdapter(requests.adapters.HTTPAdapter):
+    """An ``HTTPAdapter`` whose HTTPS connections use one ``SSLContext`` (``FRUXON_CA_BUNDLE``).
+
+    requests still loads its own CA bundle into the context (``verify=True``),
+    so the context's certificates are trusted in addition to the usual ones.
+    """
+
+    def __init__(self, ssl_context: Any, **kwargs: Any) -> None:
+        self._ssl_context = ssl_context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._ssl_context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs["ssl_context"] = self._ssl_context
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
+def new_session(pool_size: int = 0, tls: TLSSettings | None = None) -> requests.Session:
     """The ``requests.Session`` a client makes for itself: pooled, and stateless per call.
 
     ``pool_size`` is how many connections per host the pool keeps (``0``:
-    requests' default of 10).
+    requests' default of 10). ``tls`` applies ``FRUXON_CA_BUNDLE`` /
+    ``FRUXON_INSECURE`` (see :mod:`fruxon_core.tls`).
 
     requests stores every ``Set-Cookie`` in ``session.cookies`` and iterates that
     jar, unlocked, while preparing each request. With cookies refused the
@@ -253,11 +290,43 @@ def new_session(pool_size: int = 0) -> requests.Session:
     """
     session = requests.Session()
     session.cookies.set_policy(_RefuseCookies())
+    sizes: dict[str, Any] = {"pool_maxsize": pool_size} if pool_size else {}
     if pool_size:
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=pool_size)
+        adapter = requests.adapters.HTTPAdapter(**sizes)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
+    if tls is not None and not tls.verify:
+        tls.ssl_context()  # the one-time warning
+        session.verify = False
+        # one warning said it already; urllib3 would repeat it on every request
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    elif tls is not None and tls.ca_bundle is not None:
+        session.mount("https://", _ContextAdapter(tls.ssl_context(), **sizes))
     return session
+
+
+class _SizedBody:
+    """A streamed body requests sends with a ``Content-Length`` (it reads ``len()``)."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: BodyStream) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body.chunks()
+
+    def __len__(self) -> int:
+        return self._body.length or 0
+
+
+def _data(body: bytes | BodyStream | None) -> bytes | Iterable[bytes] | None:
+    """``request.body`` as requests' ``data=``: bytes as they are, a stream piece by piece."""
+    if not isinstance(body, BodyStream):
+        return body
+    if body.length is None:
+        return body.chunks()  # requests sends it with chunked transfer encoding
+    return _SizedBody(body)
 
 
 def _renew_pools(session: requests.Session) -> None:
@@ -303,10 +372,17 @@ class RequestsTransport:
     name = "requests"
     version = requests.__version__
 
-    def __init__(self, session: requests.Session | None = None, *, pool_size: int = 0) -> None:
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        pool_size: int = 0,
+        tls: TLSSettings | None = None,
+    ) -> None:
         self._owns_session = session is None
         self._pool_size = pool_size
-        self._session = new_session(pool_size) if session is None else session
+        self._tls = tls
+        self._session = new_session(pool_size, tls) if session is None else session
         self._pid = os.getpid()
         self._closed = False
 
@@ -346,7 +422,7 @@ class RequestsTransport:
 
     def _after_fork(self) -> None:
         if self._owns_session:
-            self._session = new_session(self._pool_size)
+            self._session = new_session(self._pool_size, self._tls)
         else:
             _renew_pools(self._session)
         self._pid = os.getpid()
@@ -359,7 +435,7 @@ class RequestsTransport:
                 request.method,
                 request.url,
                 headers=request.headers,
-                data=request.body,
+                data=_data(request.body),
                 timeout=(timeout.connect, timeout.read),
                 allow_redirects=False,
             )
@@ -384,7 +460,7 @@ class RequestsTransport:
                 request.method,
                 request.url,
                 headers=request.headers,
-                data=request.body,
+                data=_data(request.body),
                 timeout=(timeout.connect, timeout.head_read(True)),
                 stream=True,
                 allow_redirects=False,
