@@ -136,7 +136,9 @@ def test_every_argument_reaches_the_request(
     cls = case.client_class()
     parameters = _parameters(getattr(cls, method))
     required = {
-        p.name: _sentinel(p, tmp_path)[0] for p in parameters if p.default is inspect.Parameter.empty
+        p.name: _sentinel(p, tmp_path)[0]
+        for p in parameters
+        if p.default is inspect.Parameter.empty
     }
     for parameter in parameters:
         client, transport = _client(case)

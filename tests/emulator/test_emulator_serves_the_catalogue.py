@@ -23,9 +23,7 @@ EMULATOR_ONLY = {
         "lists /pendingApprovals?agentId="
     ),
     "GET /agents/{}/executionRecords/{}:trace": "the seed-era (0.5.8) official client's trace",
-    "GET /agents/{}/revisions/{}:parameters": (
-        "the seed-era (0.5.8) official client's parameters"
-    ),
+    "GET /agents/{}/revisions/{}:parameters": ("the seed-era (0.5.8) official client's parameters"),
 }
 
 

@@ -383,6 +383,10 @@ class RequestsTransport:
         self._pool_size = pool_size
         self._tls = tls
         self._session = new_session(pool_size, tls) if session is None else session
+        # per request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
+        # session's verify=False
+        insecure = session is None and tls is not None and not tls.verify
+        self._verify: bool | None = False if insecure else None
         self._pid = os.getpid()
         self._closed = False
 
@@ -438,6 +442,7 @@ class RequestsTransport:
                 data=_data(request.body),
                 timeout=(timeout.connect, timeout.read),
                 allow_redirects=False,
+                verify=self._verify,
             )
             body = response.content
         except _LIBRARY_ERRORS as exc:
@@ -464,6 +469,7 @@ class RequestsTransport:
                 timeout=(timeout.connect, timeout.head_read(True)),
                 stream=True,
                 allow_redirects=False,
+                verify=self._verify,
             )
         except _LIBRARY_ERRORS as exc:
             raise map_transport_error(exc) from exc
