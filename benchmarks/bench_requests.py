@@ -8,7 +8,11 @@ here instead, sharing the GIL, for comparison) and, for several rounds, measures
   headers (including a fresh ``Idempotency-Key`` per call, as the client sends);
 * stream decoding events per second through ``client.stream`` versus bare
   sseclient-py plus ``json.loads`` over the same streamed response
-  (``count-agent`` emitting ``--count`` text events).
+  (``count-agent`` emitting ``--count`` text events);
+* short streams per second -- what chat apps run most: ``support-agent``
+  (about 25 events) through ``client.stream`` versus
+  ``SSEClient(resp.iter_content(None))`` plus ``json.loads``, ``--streams``
+  of them per round, so opening and closing a stream counts.
 
 The two sides alternate within each round so drift affects both equally;
 the table reports medians (wall clock, client CPU, emulator CPU) and the
@@ -39,6 +43,8 @@ from fruxon_requests import FruxonClient
 
 EXECUTE_AGENT = "echo-agent"
 STREAM_AGENT = "count-agent"
+SHORT_AGENT = "support-agent"
+SHORT_PARAMETERS = {"question": "How do I reset my password?"}
 
 
 class Bench:
@@ -47,6 +53,7 @@ class Bench:
         prefix = f"{server.base_url}/v1/tenants/{server.org}/agents"
         self.execute_url = f"{prefix}/{EXECUTE_AGENT}:execute"
         self.stream_url = f"{prefix}/{STREAM_AGENT}:stream"
+        self.short_url = f"{prefix}/{SHORT_AGENT}:stream"
         self.headers = {
             "User-Agent": "bench",
             "Accept": "application/json",
@@ -92,6 +99,26 @@ class Bench:
                 if event.event == "done":
                     break
         return time.perf_counter() - started, events
+
+    def bare_short_streams(self, streams: int) -> int:
+        body = json.dumps({"parameters": SHORT_PARAMETERS}).encode()
+        headers = {**self.headers, "Accept": "text/event-stream"}
+        post, url = self.session.post, self.short_url
+        events = 0
+        for _ in range(streams):
+            with post(url, data=body, headers=headers, stream=True) as resp:
+                for event in sseclient.SSEClient(resp.iter_content(None)).events():
+                    json.loads(event.data)
+                    events += 1
+        return events
+
+    def client_short_streams(self, streams: int) -> int:
+        stream = self.client.stream
+        events = 0
+        for _ in range(streams):
+            for _event in stream(SHORT_AGENT, parameters=SHORT_PARAMETERS):
+                events += 1
+        return events
 
     def client_stream(self, count: int) -> tuple[float, int]:
         started = time.perf_counter()
@@ -169,7 +196,9 @@ class Result:
         return self.ratio() <= self.target
 
 
-def run(rounds: int, calls: int, count: int, in_process: bool = False) -> list[Result]:
+def run(
+    rounds: int, calls: int, count: int, streams: int, in_process: bool = False
+) -> list[Result]:
     with running_emulator(in_process) as server:
         client = FruxonClient(server.api_key, server.org, base_url=server.base_url)
         bench = Bench(server, client)
@@ -178,6 +207,8 @@ def run(rounds: int, calls: int, count: int, in_process: bool = False) -> list[R
         bench.client_execute(50)
         bench.bare_stream(1000)
         bench.client_stream(1000)
+        bench.bare_short_streams(20)
+        bench.client_short_streams(20)
 
         execute = _paired_rounds(
             server, rounds, lambda: bench.bare_execute(calls), lambda: bench.client_execute(calls)
@@ -189,13 +220,22 @@ def run(rounds: int, calls: int, count: int, in_process: bool = False) -> list[R
             lambda: events.add(bench.bare_stream(count)[1]),
             lambda: events.add(bench.client_stream(count)[1]),
         )
+        short_events: set[int] = set()
+        short = _paired_rounds(
+            server,
+            rounds,
+            lambda: short_events.add(bench.bare_short_streams(streams)),
+            lambda: short_events.add(bench.client_short_streams(streams)),
+        )
         client.close()
         bench.session.close()
-    if len(events) != 1:
-        raise SystemExit(f"the two sides saw different event counts: {events}")
+    for seen in (events, short_events):
+        if len(seen) != 1:
+            raise SystemExit(f"the two sides saw different event counts: {seen}")
     return [
-        Result("execute", "calls/s", calls, execute, 1.10),
+        Result("execute", "calls/s", calls, execute, 1.00),
         Result("stream", "events/s", events.pop(), stream, 1.00),
+        Result("short stream", "streams/s", streams, short, 1.00),
     ]
 
 
@@ -203,7 +243,8 @@ def report(results: list[Result], rounds: int, in_process: bool) -> bool:
     where = "a thread of this process" if in_process else "its own process"
     print(
         f"{rounds} paired rounds ({results[0].per_round} sequential execute calls, "
-        f"{results[1].per_round} stream events each); medians; emulator in {where}; "
+        f"{results[1].per_round} stream events, {results[2].per_round} short streams each); "
+        f"medians; emulator in {where}; "
         f"Python {sys.version.split()[0]}, requests {requests.__version__}, "
         f"{os.cpu_count()} CPUs"
     )
@@ -223,7 +264,9 @@ def report(results: list[Result], rounds: int, in_process: bool) -> bool:
                 f"{result.rate(1, kind):13,.0f} {result.ratio(kind):12.3f}x "
                 f"{result.target:6.2f}x {shown if kind == 'wall' else '':>21}  {flag}"
             )
-    print("ratio: median client time / median bare time per call or event (lower is better);")
+    print(
+        "ratio: median client time / median bare time per call, event or stream (lower is better);"
+    )
     print("wall includes the emulator; client CPU is the calling thread's CPU time alone.")
     return all(result.met for result in results)
 
@@ -233,12 +276,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=300, help="execute calls per round")
     parser.add_argument("--count", type=int, default=20000, help="events per stream")
+    parser.add_argument("--streams", type=int, default=100, help="short streams per round")
     add_arguments(parser)
     args = parser.parse_args(argv)
     warning = busy_warning()
     if warning:
         print(warning, file=sys.stderr)
-    results = run(args.rounds, args.calls, args.count, args.in_process)
+    results = run(args.rounds, args.calls, args.count, args.streams, args.in_process)
     met = report(results, args.rounds, args.in_process)
     return 0 if met else 1
 

@@ -42,6 +42,10 @@ TRANSPORTS = [
     TransportCase(
         "aiohttp", "fruxon_aiohttp:AsyncFruxonClient", "fruxon_aiohttp:AiohttpTransport", True
     ),
+    TransportCase("httpx", "fruxon_httpx:FruxonClient", "fruxon_httpx:HttpxTransport", False),
+    TransportCase(
+        "httpx-async", "fruxon_httpx:AsyncFruxonClient", "fruxon_httpx:AsyncHttpxTransport", True
+    ),
 ]
 
 BY_NAME = {case.name: case for case in TRANSPORTS}

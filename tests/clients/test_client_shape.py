@@ -141,3 +141,15 @@ def test_core_import_stays_free_of_the_client_layer() -> None:
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_contract_module_names_both_twins() -> None:
+    import fruxon_core.transport as contract
+    from fruxon_core._async.transport import AsyncStreamResponse, AsyncTransport
+    from fruxon_core._sync.transport import StreamResponse, Transport
+
+    assert (contract.AsyncTransport, contract.AsyncStreamResponse) == (
+        AsyncTransport,
+        AsyncStreamResponse,
+    )
+    assert (contract.Transport, contract.StreamResponse) == (Transport, StreamResponse)

@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-PACKAGES = ["fruxon_core", "fruxon_requests", "fruxon_aiohttp", "fruxon_emulator"]
-CLIENT_PACKAGES = ("fruxon_requests", "fruxon_aiohttp")
+PACKAGES = ["fruxon_core", "fruxon_requests", "fruxon_aiohttp", "fruxon_httpx", "fruxon_emulator"]
+CLIENT_PACKAGES = ("fruxon_requests", "fruxon_aiohttp", "fruxon_httpx")
 _ANCHOR = re.compile(r"\[\]\(\)\{#(?P<id>[\w.]+)\}")
 
 

@@ -16,11 +16,25 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 import requests
 
 from fruxon_emulator import EmulatorServer
-from fruxon_requests import FruxonClient
+from tests.registry import TRANSPORTS, TransportCase
+
+#: Every sync client of the registry (one FruxonClient per transport package).
+SYNC_CASES = [case for case in TRANSPORTS if not case.is_async]
+
+#: A caller's own session of each library, for ``session=``.
+SESSIONS: dict[str, Callable[[], Any]] = {"requests": requests.Session, "httpx": httpx.Client}
+
+FruxonClient = Any
+
+
+@pytest.fixture(params=SYNC_CASES, ids=lambda case: case.name)
+def case(request: pytest.FixtureRequest) -> TransportCase:
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -29,8 +43,8 @@ def fresh_emulator(fruxon_emulator_factory: Callable[..., EmulatorServer]) -> Em
     return fruxon_emulator_factory()
 
 
-def _client(emulator: EmulatorServer, **options: Any) -> FruxonClient:
-    return FruxonClient(
+def _client(case: TransportCase, emulator: EmulatorServer, **options: Any) -> FruxonClient:
+    return case.client_class()(
         api_key=emulator.api_key,
         org=emulator.org,
         base_url=emulator.base_url,
@@ -40,14 +54,26 @@ def _client(emulator: EmulatorServer, **options: Any) -> FruxonClient:
     )
 
 
-def _idle_local_ports(session: requests.Session, base_url: str) -> set[int]:
+def _idle_local_ports(session: Any, base_url: str) -> set[int]:
     """Local ports of the keep-alive sockets in the session's pools for ``base_url``."""
+    if isinstance(session, httpx.Client):
+        return _httpx_idle_local_ports(session)
     pools = session.get_adapter(base_url).poolmanager.pools
     ports: set[int] = set()
     for key in pools.keys():  # noqa: SIM118 - the container refuses plain iteration
         for conn in list(pools[key].pool.queue):
             if conn is not None and conn.sock is not None:
                 ports.add(conn.sock.getsockname()[1])
+    return ports
+
+
+def _httpx_idle_local_ports(client: httpx.Client) -> set[int]:
+    """The same for an ``httpx.Client``: its httpcore pool's idle HTTP/1.1 connections."""
+    ports: set[int] = set()
+    for conn in client._transport._pool.connections:  # type: ignore[attr-defined]
+        inner = conn._connection
+        if conn.is_idle() and inner is not None:
+            ports.add(inner._network_stream.get_extra_info("socket").getsockname()[1])
     return ports
 
 
@@ -113,8 +139,10 @@ def _child_call(client: FruxonClient, base_url: str) -> Callable[[], dict[str, A
     return child
 
 
-def test_forked_child_opens_its_own_connection(fresh_emulator: EmulatorServer) -> None:
-    with _client(fresh_emulator) as client:
+def test_forked_child_opens_its_own_connection(
+    case: TransportCase, fresh_emulator: EmulatorServer
+) -> None:
+    with _client(case, fresh_emulator) as client:
         client.execute("echo-agent", parameters={"message": "parent"})
         parent_ports = _idle_local_ports(client._transport.session, fresh_emulator.base_url)
         assert len(parent_ports) == 1
@@ -140,10 +168,10 @@ def test_forked_child_opens_its_own_connection(fresh_emulator: EmulatorServer) -
 
 
 def test_clone_from_with_options_renews_its_connections_in_the_child(
-    fresh_emulator: EmulatorServer,
+    case: TransportCase, fresh_emulator: EmulatorServer
 ) -> None:
     """``with_options`` clones share the parent's pool, so they must be fork-safe too."""
-    with _client(fresh_emulator) as client:
+    with _client(case, fresh_emulator) as client:
         clone = client.with_options(max_retries=0)
         clone.execute("echo-agent", parameters={"message": "parent"})
         parent_ports = _idle_local_ports(clone._transport.session, fresh_emulator.base_url)
@@ -157,12 +185,14 @@ def test_clone_from_with_options_renews_its_connections_in_the_child(
         assert open_while_child_alive == 2
 
 
-def test_callers_session_gets_fresh_pools_in_the_child(fresh_emulator: EmulatorServer) -> None:
+def test_callers_session_gets_fresh_pools_in_the_child(
+    case: TransportCase, fresh_emulator: EmulatorServer
+) -> None:
     """A ``session=`` passed in is kept (its adapters, proxies, certificates), but its
     connection pools are replaced in the child."""
-    session = requests.Session()
+    session = SESSIONS[case.name]()
     try:
-        client = _client(fresh_emulator, session=session)
+        client = _client(case, fresh_emulator, session=session)
         client.execute("echo-agent", parameters={"message": "parent"})
         parent_ports = _idle_local_ports(session, fresh_emulator.base_url)
 
@@ -186,11 +216,13 @@ def test_callers_session_gets_fresh_pools_in_the_child(fresh_emulator: EmulatorS
         session.close()
 
 
-def test_multiprocessing_fork_context_children_succeed(fresh_emulator: EmulatorServer) -> None:
+def test_multiprocessing_fork_context_children_succeed(
+    case: TransportCase, fresh_emulator: EmulatorServer
+) -> None:
     """The same through ``multiprocessing`` with the 'fork' start method."""
     import multiprocessing
 
-    with _client(fresh_emulator) as client:
+    with _client(case, fresh_emulator) as client:
         client.execute("echo-agent", parameters={"message": "parent"})
         context = multiprocessing.get_context("fork")
         replies = context.SimpleQueue()

@@ -16,17 +16,27 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from fruxon_aiohttp import AsyncFruxonClient, EventLoopMismatchError
-from fruxon_core.exceptions import FruxonError
+from fruxon_core.exceptions import EventLoopMismatchError, FruxonError
 from fruxon_emulator import EmulatorServer
+from tests.registry import TRANSPORTS, TransportCase
+
+#: Every async client of the registry (one AsyncFruxonClient per transport package).
+ASYNC_CASES = [case for case in TRANSPORTS if case.is_async]
+
+AsyncFruxonClient = Any
 
 WRONG_LOOP = "bound to another event loop"
 
 
-def make_app(emulator: EmulatorServer, seen: dict[str, Any]) -> FastAPI:
+@pytest.fixture(params=ASYNC_CASES, ids=lambda case: case.name)
+def case(request: pytest.FixtureRequest) -> TransportCase:
+    return request.param  # type: ignore[no-any-return]
+
+
+def make_app(case: TransportCase, emulator: EmulatorServer, seen: dict[str, Any]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncFruxonClient(
+        async with case.client_class()(
             api_key=emulator.api_key,
             org=emulator.org,
             base_url=emulator.base_url,
@@ -52,9 +62,11 @@ def make_app(emulator: EmulatorServer, seen: dict[str, Any]) -> FastAPI:
     return app
 
 
-def test_client_from_lifespan_serves_every_request(fruxon_emulator: EmulatorServer) -> None:
+def test_client_from_lifespan_serves_every_request(
+    case: TransportCase, fruxon_emulator: EmulatorServer
+) -> None:
     seen: dict[str, Any] = {}
-    with TestClient(make_app(fruxon_emulator, seen)) as http:
+    with TestClient(make_app(case, fruxon_emulator, seen)) as http:
         for n in range(10):
             body = http.get(f"/echo/m{n}").json()
             assert body == {"response": f"Echo (turn 1): m{n}", "streamed": f"Echo (turn 1): m{n}"}
@@ -62,12 +74,14 @@ def test_client_from_lifespan_serves_every_request(fruxon_emulator: EmulatorServ
     assert seen["client"].session is None  # closed with the lifespan
 
 
-def test_concurrent_requests_on_a_real_server(fruxon_emulator: EmulatorServer) -> None:
+def test_concurrent_requests_on_a_real_server(
+    case: TransportCase, fruxon_emulator: EmulatorServer
+) -> None:
     """uvicorn on a free port, 40 requests at once: all share the lifespan's client."""
     seen: dict[str, Any] = {}
     server = uvicorn.Server(
         uvicorn.Config(
-            make_app(fruxon_emulator, seen), host="127.0.0.1", port=0, log_level="warning"
+            make_app(case, fruxon_emulator, seen), host="127.0.0.1", port=0, log_level="warning"
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -120,10 +134,10 @@ def _fails_fast(make_coro: Callable[[], Coroutine[Any, Any, Any]]) -> BaseExcept
 
 
 def test_use_from_another_loop_fails_with_a_clear_message(
-    fruxon_emulator: EmulatorServer,
+    case: TransportCase, fruxon_emulator: EmulatorServer
 ) -> None:
     seen: dict[str, Any] = {}
-    with TestClient(make_app(fruxon_emulator, seen)) as http:
+    with TestClient(make_app(case, fruxon_emulator, seen)) as http:
         assert http.get("/echo/bind").status_code == 200  # session now bound to the app's loop
         client: AsyncFruxonClient = seen["client"]
 
@@ -149,11 +163,11 @@ def test_use_from_another_loop_fails_with_a_clear_message(
 
 
 def test_client_made_outside_any_loop_binds_to_the_first(
-    fruxon_emulator: EmulatorServer,
+    case: TransportCase, fruxon_emulator: EmulatorServer
 ) -> None:
     """A module-level client is fine: the session is created in the first loop that uses it;
     a second ``asyncio.run`` then gets the clear error, never a hang."""
-    client = AsyncFruxonClient(
+    client = case.client_class()(
         api_key=fruxon_emulator.api_key,
         org=fruxon_emulator.org,
         base_url=fruxon_emulator.base_url,
@@ -175,9 +189,9 @@ def test_client_made_outside_any_loop_binds_to_the_first(
         loop.close()
 
 
-def test_closed_client_says_so(fruxon_emulator: EmulatorServer) -> None:
+def test_closed_client_says_so(case: TransportCase, fruxon_emulator: EmulatorServer) -> None:
     async def scenario() -> None:
-        client = AsyncFruxonClient(
+        client = case.client_class()(
             api_key=fruxon_emulator.api_key,
             org=fruxon_emulator.org,
             base_url=fruxon_emulator.base_url,

@@ -12,19 +12,30 @@ import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from fruxon_emulator import EmulatorServer
-from fruxon_requests import FruxonClient
+from tests.registry import TRANSPORTS, TransportCase
+
+#: Every sync client of the registry (one FruxonClient per transport package).
+SYNC_CASES = [case for case in TRANSPORTS if not case.is_async]
+
+FruxonClient = Any
 
 THREADS = 8
 ROUNDS = 12  # per thread: one execute and one stream each round
 
 
+@pytest.fixture(params=SYNC_CASES, ids=lambda case: case.name)
+def case(request: pytest.FixtureRequest) -> TransportCase:
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def shared_client(fruxon_emulator: EmulatorServer) -> Iterator[FruxonClient]:
-    with FruxonClient(
+def shared_client(fruxon_emulator: EmulatorServer, case: TransportCase) -> Iterator[FruxonClient]:
+    with case.client_class()(
         api_key=fruxon_emulator.api_key,
         org=fruxon_emulator.org,
         base_url=fruxon_emulator.base_url,
@@ -112,15 +123,16 @@ class _CookieSettingHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_server_cookies_are_not_stored_so_threads_share_no_state() -> None:
-    """requests mutates ``session.cookies`` from every response; the client refuses cookies,
+def test_server_cookies_are_not_stored_so_threads_share_no_state(case: TransportCase) -> None:
+    """requests and httpx store every response's cookies in the session; the client refuses them,
     so the shared session has no per-call state another thread could see or race on."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CookieSettingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         base_url = f"http://127.0.0.1:{server.server_address[1]}"
-        with FruxonClient(api_key="k", org="o", base_url=base_url, load_entrypoints=False) as c:
+        client = case.client_class()
+        with client(api_key="k", org="o", base_url=base_url, load_entrypoints=False) as c:
             c.get_agent("a")
             agent = c.get_agent("a")
             assert agent.id == "a"

@@ -17,9 +17,16 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"fruxon-core", "fruxon-requests", "fruxon-aiohttp", "fruxon-emulator", "fruxon-cli"}
+OURS = {
+    "fruxon-core",
+    "fruxon-requests",
+    "fruxon-aiohttp",
+    "fruxon-httpx",
+    "fruxon-emulator",
+    "fruxon-cli",
+}
 #: The runtime dependencies the min-deps job is about (the CLI's typer/rich are not).
-CHECKED = {"aiohttp", "msgspec", "pluggy", "requests", "sseclient-py", "urllib3"}
+CHECKED = {"aiohttp", "httpx", "msgspec", "pluggy", "requests", "sseclient-py", "urllib3"}
 
 
 def _floors() -> dict[str, str]:

@@ -279,3 +279,23 @@ def test_a_bare_array_is_one_complete_page(scripted_server: Start) -> None:
     with FruxonClient("fxn_test", "acme-corp", base_url=server.base_url) as client:
         assert [agent.id for agent in client.list_agents()] == ["only"]
     assert len(server.requests) == 1
+
+
+def test_own_session_sends_the_session_defaults_and_a_callers_session_keeps_its_hooks(
+    scripted_server: Callable[..., ScriptedServer],
+) -> None:
+    server = scripted_server(lambda exchange: exchange.send(json_response({"id": "a"})))
+    with FruxonClient("fxn_k", "acme", base_url=server.base_url, max_retries=0) as client:
+        client.get_agent("a")
+    (request,) = server.requests
+    assert "gzip" in request.headers["accept-encoding"]
+    assert request.headers["connection"] == "keep-alive"
+    assert request.headers["x-api-key"] == "fxn_k"
+
+    seen: list[int] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, **_: seen.append(response.status_code))
+    with FruxonClient("fxn_k", "acme", base_url=server.base_url, session=session) as client:
+        client.get_agent("a")
+    assert seen == [200]
+    session.close()

@@ -345,6 +345,61 @@ def _renew_pools(session: requests.Session) -> None:
             adapter.proxy_manager = {}
 
 
+class _OwnSession:
+    """The client's own session, sent to without ``Session.request``'s per-call work.
+
+    ``Session.request`` re-reads the proxy environment, ``~/.netrc`` and the
+    cookie jar and merges the session's settings on every call; for the
+    session the client made itself none of that can change between calls, so
+    it is done once per scheme and host and the prepared request goes straight
+    to the adapter. Proxy environment variables are read on the first request
+    to each host.
+    """
+
+    __slots__ = ("_adapters", "_headers", "_session", "_settings", "_verify")
+
+    def __init__(self, session: requests.Session, verify: bool | None = None) -> None:
+        self._session = session
+        self._verify = verify
+        self._headers = dict(session.headers)
+        self._settings: dict[str, tuple[requests.adapters.BaseAdapter, dict[str, Any]]] = {}
+
+    def send(
+        self, request: Request, timeout: tuple[float | None, float | None], stream: bool
+    ) -> requests.Response:
+        prepared = requests.PreparedRequest()
+        prepared.method = request.method
+        prepared.url = _prepared_url(request.url)
+        prepared.prepare_headers({**self._headers, **request.headers})
+        prepared.prepare_body(_data(request.body), None)
+        prepared.hooks = {"response": []}
+        origin = request.url[: request.url.find("/", request.url.find("//") + 2)]
+        found = self._settings.get(origin)
+        if found is None:
+            session = self._session
+            # verify=False (FRUXON_INSECURE) must win over REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+            merged = session.merge_environment_settings(origin, {}, None, self._verify, None)
+            settings = {
+                "proxies": merged["proxies"],
+                "verify": merged["verify"],
+                "cert": merged["cert"],
+            }
+            found = self._settings[origin] = (session.get_adapter(origin), settings)
+        adapter, settings = found
+        send: Any = adapter.send  # (its stub types the timeout tuple narrower than requests takes)
+        response: requests.Response = send(prepared, stream=stream, timeout=timeout, **settings)
+        return response
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared_url(url: str) -> str:
+    """The URL as requests prepares it (parsed, IDNA-encoded, re-quoted), once per URL."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    assert prepared.url is not None
+    return prepared.url
+
+
 class RequestsTransport:
     """Sends :class:`Request` values with a pooled ``requests.Session``.
 
@@ -383,10 +438,9 @@ class RequestsTransport:
         self._pool_size = pool_size
         self._tls = tls
         self._session = new_session(pool_size, tls) if session is None else session
-        # per request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
-        # session's verify=False
         insecure = session is None and tls is not None and not tls.verify
         self._verify: bool | None = False if insecure else None
+        self._own = _OwnSession(self._session, self._verify) if session is None else None
         self._pid = os.getpid()
         self._closed = False
 
@@ -427,6 +481,7 @@ class RequestsTransport:
     def _after_fork(self) -> None:
         if self._owns_session:
             self._session = new_session(self._pool_size, self._tls)
+            self._own = _OwnSession(self._session, self._verify)
         else:
             _renew_pools(self._session)
         self._pid = os.getpid()
@@ -435,15 +490,7 @@ class RequestsTransport:
         started = time.monotonic()
         timeout = request.timeout
         try:
-            response = self.session.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                data=_data(request.body),
-                timeout=(timeout.connect, timeout.read),
-                allow_redirects=False,
-                verify=self._verify,
-            )
+            response = self._request(request, (timeout.connect, timeout.read), stream=False)
             body = response.content
         except _LIBRARY_ERRORS as exc:
             raise map_transport_error(exc) from exc
@@ -461,16 +508,35 @@ class RequestsTransport:
     ) -> RequestsStreamResponse:
         timeout = request.timeout
         try:
-            response = self.session.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                data=_data(request.body),
-                timeout=(timeout.connect, timeout.head_read(True)),
-                stream=True,
-                allow_redirects=False,
-                verify=self._verify,
+            response = self._request(
+                request, (timeout.connect, timeout.head_read(True)), stream=True
             )
         except _LIBRARY_ERRORS as exc:
             raise map_transport_error(exc) from exc
         return RequestsStreamResponse(response, request)
+
+    def _request(
+        self, request: Request, timeout: tuple[float | None, float | None], *, stream: bool
+    ) -> requests.Response:
+        """One exchange. A caller's session goes through ``Session.request``, hooks and all.
+
+        The client's own session takes the short way, to the adapter: what
+        ``Session.request`` would work out on every call -- the proxy, TLS and
+        environment settings, the session's default headers -- is worked out
+        once per host (see :class:`_OwnSession`); cookies are refused anyway,
+        there are no session hooks, and ``~/.netrc`` is not consulted (the
+        client authenticates every request itself).
+        """
+        session = self.session
+        own = self._own
+        if own is None:
+            return session.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                data=_data(request.body),
+                timeout=timeout,
+                stream=stream,
+                allow_redirects=False,
+            )
+        return own.send(request, timeout, stream)

@@ -1,0 +1,55 @@
+"""``FruxonClient`` and ``AsyncFruxonClient``: the Fruxon clients, on httpx.
+
+Every method is core's (:class:`fruxon_core._sync.client.ClientBase` and
+:class:`fruxon_core._async.client.AsyncClientBase`, written once); this module
+only says which transport each sends with.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from fruxon_core._async.client import AsyncClientBase
+from fruxon_core._async.transport import AsyncTransport
+from fruxon_core._sync.client import ClientBase
+from fruxon_core._sync.transport import Transport
+from fruxon_core.tls import TLSSettings
+
+from .async_transport import AsyncHttpxTransport
+from .transport import HttpxTransport
+
+__all__ = ["AsyncFruxonClient", "FruxonClient"]
+
+
+class FruxonClient(ClientBase[httpx.Client]):
+    """Run Fruxon agents and manage integrations and tools from synchronous code, on httpx.
+
+    The arguments are :class:`~fruxon_requests.FruxonClient`'s. ``session=``
+    takes your own ``httpx.Client`` -- its proxies, certificates, mounts and
+    event hooks keep working, and the client never closes it; for HTTP/2 pass
+    ``session=httpx.Client(http2=True)`` (with the ``h2`` extra installed).
+    Without one, the client pools up to ``connector_limit`` connections
+    (``0`` = no limit). One client is safe to share between threads and
+    across ``fork()`` (see :class:`~fruxon_httpx.transport.HttpxTransport`).
+    """
+
+    def _create_transport(
+        self, session: httpx.Client | None, connector_limit: int, tls: TLSSettings
+    ) -> Transport:
+        return HttpxTransport(session, connector_limit=connector_limit, tls=tls)
+
+
+class AsyncFruxonClient(AsyncClientBase[httpx.AsyncClient]):
+    """Run Fruxon agents and manage integrations and tools from asyncio or trio code, on httpx.
+
+    The arguments are :class:`FruxonClient`'s, with ``session=`` taking an
+    ``httpx.AsyncClient`` (``httpx.AsyncClient(http2=True)`` for HTTP/2). The
+    client's own ``httpx.AsyncClient`` is created on first use, inside the
+    running loop, and closed by ``await client.close()`` or ``async with``.
+    One client belongs to one event loop (or one ``trio.run``).
+    """
+
+    def _create_transport(
+        self, session: httpx.AsyncClient | None, connector_limit: int, tls: TLSSettings
+    ) -> AsyncTransport:
+        return AsyncHttpxTransport(session, connector_limit=connector_limit, tls=tls)
