@@ -461,8 +461,11 @@ def lenient_file_link(value: dict[str, Any]) -> FileLink:
     return lenient_convert(FileLink, value)
 
 
-class ResultValue(Model, frozen=True):
-    """A finished run's output: exactly one of ``str_value``, ``json_value``, ``file_link``."""
+class ResultValue(Model, frozen=True, omit_defaults=True):
+    """A finished run's output: exactly one of ``str_value``, ``json_value``, ``file_link``.
+
+    As on the wire, the wire form (``to_dict(wire=True)``) has only the field that is set.
+    """
 
     str_value: str | None = None
     """A text answer."""
