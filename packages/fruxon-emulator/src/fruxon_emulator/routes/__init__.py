@@ -104,7 +104,7 @@ API_ROUTES: tuple[Route, ...] = (
         execution.stream_revision,
         AGENTS_EXECUTE,
         runs_agent=True,
-        purpose="run a pinned revision as an SSE stream [UNVERIFIED route]",
+        purpose="run a pinned revision as an SSE stream (route not confirmed against the live API)",
     ),
     Route(
         "POST",
