@@ -67,6 +67,11 @@ def map_transport_error(exc: BaseException) -> FruxonConnectionError:
         return FruxonTimeoutError.connecting(str(exc))
     if isinstance(exc, asyncio.TimeoutError):  # ServerTimeoutError (sock_read) and total
         return FruxonTimeoutError.waiting(detail=str(exc) or "timeout")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # (before aiohttp 3.10 its os_error property raises AttributeError)
+        return FruxonConnectionError.cannot_connect(
+            f"{exc.host}:{exc.port}", str(exc.certificate_error)
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         # refused, DNS, TLS handshake, proxy: nothing reached the server
         return FruxonConnectionError.cannot_connect(
@@ -446,12 +451,12 @@ class AiohttpTransport:
     ) -> None:
         if connector_limit < 0:
             raise ValueError("connector_limit must be >= 0 (0 means no limit)")
-        # what TCPConnector(ssl=...) takes: True (aiohttp's default checks), False or a context
-        self._ssl: Any = True
+        # TCPConnector(ssl=...): a context, or False; left out for aiohttp's own checks (its
+        # default differs between versions, and before 3.10 ssl=True meant *no* verification)
+        self._connector_options: dict[str, Any] = {}
         if session is None and tls is not None and not tls.is_default:
-            self._ssl = tls.ssl_context() if tls.verify else False
-            if not tls.verify:
-                tls.ssl_context()  # the one-time warning
+            context = tls.ssl_context()  # (the one-time warning when insecure)
+            self._connector_options["ssl"] = context if tls.verify else False
         self._session = session
         self._owns_session = session is None
         self._connector_limit = connector_limit
@@ -486,7 +491,9 @@ class AiohttpTransport:
         if session is None:
             # trust_env: HTTP(S)_PROXY / NO_PROXY (and ~/.netrc) apply, as they do for requests
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connector_limit, ssl=self._ssl),
+                connector=aiohttp.TCPConnector(
+                    limit=self._connector_limit, **self._connector_options
+                ),
                 trust_env=True,
             )
         return session
