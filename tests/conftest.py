@@ -101,8 +101,8 @@ def scripted_server() -> Iterator[Callable[[Handler], ScriptedServer]]:
     """
     servers: list[ScriptedServer] = []
 
-    def start(handler: Handler) -> ScriptedServer:
-        server = ScriptedServer(handler)
+    def start(handler: Handler, **options: Any) -> ScriptedServer:
+        server = ScriptedServer(handler, **options)
         servers.append(server)
         return server
 

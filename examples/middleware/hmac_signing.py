@@ -7,12 +7,16 @@ import hmac
 import time
 from collections.abc import Mapping
 
-from fruxon_core import CallContext, Request, hookimpl
+from fruxon_core import BodyStream, CallContext, Request, hookimpl
 
 
 def signature(secret: bytes, method: str, path: str, timestamp: str, body: bytes | None) -> str:
-    """HMAC-SHA256 over method, path, timestamp and the SHA-256 of the body."""
-    digest = hashlib.sha256(body or b"").hexdigest()
+    """HMAC-SHA256 over method, path, timestamp and the SHA-256 of the body.
+
+    A file upload is streamed, not held in memory (``request.body`` is then a
+    ``BodyStream``): it is signed as ``UNSIGNED-PAYLOAD``.
+    """
+    digest = "UNSIGNED-PAYLOAD" if body is None else hashlib.sha256(body).hexdigest()
     message = f"{method}\n{path}\n{timestamp}\n{digest}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
@@ -33,7 +37,8 @@ class HmacSigner:
     @hookimpl
     def fruxon_prepare_request(self, request: Request, context: CallContext) -> Mapping[str, str]:
         timestamp = f"{time.time():.6f}"
-        mac = signature(self._secret, request.method, request.path, timestamp, request.body)
+        body = None if isinstance(request.body, BodyStream) else request.body or b""
+        mac = signature(self._secret, request.method, request.path, timestamp, body)
         return {
             "X-Signature-Timestamp": timestamp,
             "X-Signature": f"keyId={self.key_id},hmac-sha256={mac}",

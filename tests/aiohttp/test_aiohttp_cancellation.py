@@ -141,3 +141,26 @@ def test_cancel_many_streams_at_once(
             await _eventually(lambda: _open_connections(emulator) == 0, "connections still open")
 
     arun(main())
+
+
+def test_cancelling_wait_for_run_end_stops_the_wait_at_once(
+    arun: Run, make_async_client: Make, emulator: EmulatorServer
+) -> None:
+    """The wait sleeps on the event loop: a cancelled task does not sit out its poll interval."""
+
+    async def main() -> None:
+        async with make_async_client() as client:
+            paused = await client.execute("approval-agent")
+            task = asyncio.create_task(
+                client.wait_for_run_end(
+                    "approval-agent", paused.execution_record_id, timeout=60, poll_interval=30
+                )
+            )
+            await asyncio.sleep(0.3)  # past the first poll: now in its 7.5 s sleep
+            assert not task.done()
+            started = time.monotonic()
+            await _cancel(task)
+            assert time.monotonic() - started < 1.0
+            assert _open_connections(emulator) <= 1  # the poll's pooled connection at most
+
+    arun(main())

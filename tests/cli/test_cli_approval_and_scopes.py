@@ -52,7 +52,8 @@ def test_the_printed_ids_are_the_pending_approval_and_its_record(cli: Cli) -> No
     approval_id, record_id = match.groups()
     traced = cli.json("trace", "approval-agent", record_id)
     assert traced["record"]["status"] == "WAITING_FOR_ASYNC"
-    assert traced["record"]["waitingFor"] == {"kind": "APPROVAL", "id": approval_id}
+    waiting_for = traced["record"]["waitingFor"]
+    assert (waiting_for["kind"], waiting_for["id"]) == ("APPROVAL", approval_id)
 
 
 def test_json_result_of_a_paused_run(cli: Cli) -> None:

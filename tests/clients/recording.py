@@ -18,6 +18,9 @@ from fruxon_core.sse import ServerSentEvent
 #: Pages answered before the recorded list runs out (so ``all_pages`` is visible on the wire).
 PAGES = 3
 
+#: The body of a streamed download.
+RECORDED_FILE = b"recorded file body"
+
 
 class RecordedStream:
     """A stream response that ends with ``done`` at once."""
@@ -31,6 +34,7 @@ class RecordedStream:
         self._events: list[list[ServerSentEvent]] = [
             [ServerSentEvent("done", '{"status": "Completed"}', None, None)]
         ]
+        self._pieces = [RECORDED_FILE[:5], RECORDED_FILE[5:]]
 
     def head(self) -> Response:
         return Response(self.status, self.headers, b"", self.request, self.reason)
@@ -40,6 +44,9 @@ class RecordedStream:
 
     def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
         return self._events.pop(0) if self._events else None
+
+    def read_bytes(self, timeout: float | None) -> bytes | None:
+        return self._pieces.pop(0) if self._pieces else None
 
     def finish(self) -> None:
         return None
@@ -65,7 +72,8 @@ class RecordingTransport:
     def _answer(self, request: Request) -> Response:
         self.requests.append(request)
         page = sum(1 for r in self.requests if r.operation == request.operation)
-        body: dict[str, Any] = {"items": [{"id": f"item-{page}"}]}
+        # a page, and (for wait_for_run_end) a record of a run that has ended
+        body: dict[str, Any] = {"items": [{"id": f"item-{page}"}], "status": "COMPLETED"}
         if page < PAGES:
             body["nextPageToken"] = f"page-{page + 1}"
         return Response(200, {}, msgspec.json.encode(body), request)
@@ -92,6 +100,9 @@ class AsyncRecordedStream(RecordedStream):
         self, timeout: float | None
     ) -> list[ServerSentEvent] | None:
         return super().read_events(timeout)
+
+    async def read_bytes(self, timeout: float | None) -> bytes | None:  # type: ignore[override]
+        return super().read_bytes(timeout)
 
     async def finish(self) -> None:  # type: ignore[override]
         return None

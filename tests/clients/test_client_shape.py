@@ -26,9 +26,15 @@ from tests.registry import TRANSPORTS, TransportCase
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Methods that stay synchronous on the async client (they do no I/O).
-SYNC_ON_BOTH = {"with_options", "stream", "stream_text", "stream_test"}
+SYNC_ON_BOTH = {"with_options", "stream", "stream_text", "stream_test", "request_stream"}
 #: Methods that return async iterators instead of iterators.
-LAZY_PAGES = {"iter_agents", "iter_integrations", "iter_tools"}
+LAZY_PAGES = {
+    "iter_agents",
+    "iter_integrations",
+    "iter_tools",
+    "iter_execution_records",
+    "iter_pending_approvals",
+}
 
 
 def _public(cls: type) -> set[str]:

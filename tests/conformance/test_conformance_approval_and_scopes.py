@@ -17,7 +17,7 @@ import pytest
 
 from fruxon_core.events import Done, StatusChange
 from fruxon_core.exceptions import ForbiddenError, InsufficientScopeError
-from fruxon_core.models import ExecutionResult
+from fruxon_core.models import ExecutionResult, WaitingFor
 from fruxon_emulator import EmulatorServer
 
 ClientFactory = Callable[..., Any]
@@ -59,7 +59,7 @@ def test_the_paused_record_is_waiting_for_async(client: Any) -> None:
 
     assert record.id == result.execution_record_id
     assert record.status == "WAITING_FOR_ASYNC"
-    assert record.waiting_for == {"kind": "APPROVAL", "id": result.human_approval_request_id}
+    assert record.waiting_for == WaitingFor(kind="APPROVAL", id=result.human_approval_request_id)
     assert record.is_terminal is False
     assert record.end_time is None
     assert record.duration_ms is None
@@ -97,7 +97,7 @@ def test_stream_ends_with_the_pause_done(client: Any) -> None:
 
     record = client.get_execution_record("approval-agent", result.execution_record_id)
     assert record.status == "WAITING_FOR_ASYNC"
-    assert record.waiting_for == {"kind": "APPROVAL", "id": approval_id}
+    assert record.waiting_for == WaitingFor(kind="APPROVAL", id=approval_id)
 
 
 def test_collect_of_a_paused_stream(client: Any) -> None:

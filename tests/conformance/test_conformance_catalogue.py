@@ -288,7 +288,7 @@ def test_all_pages_false_returns_the_first_page(paged_world: tuple[EmulatorServe
     world, client = paged_world
     assert len(client.list_integrations(all_pages=False)) == 100
     assert len(client.list_tools("paged-000", all_pages=False)) == 100
-    assert len(client.list_agents(all_pages=False)) == 6  # the shipped acme-corp agents
+    assert len(client.list_agents(all_pages=False)) == 9  # the shipped acme-corp agents
     assert _list_requests(world, "integrations") == 1
     assert _list_requests(world, "tools") == 1
 

@@ -15,7 +15,9 @@ from fruxon_core.operations import DEFAULT_PAGE_SIZE, Call, PageWalker, encode_q
 
 
 def _body(call: Call[Any]) -> Any:
-    return None if call.body is None else json.loads(call.body)
+    if call.body is None or not isinstance(call.body, bytes):
+        return None
+    return json.loads(call.body)
 
 
 AGENT_TEST_REQUEST = {"flow": {"steps": []}, "parameters": {"q": "x"}, "baseRevision": 0}
@@ -79,6 +81,29 @@ CATALOGUE = [
         "/agents/a/executionRecords/r1/trace",
         None,
     ),
+    (ops.list_execution_records("a"), "GET", "/agents/a/executionRecords", None),
+    (ops.get_execution_result("a", "r1"), "GET", "/agents/a/executionRecords/r1/result", None),
+    (ops.get_execution_tree("a", "r1"), "GET", "/agents/a/executionRecords/r1/tree", None),
+    (ops.cancel_run("a", "r1"), "POST", "/agents/a/executionRecords/r1:cancelRun", {}),
+    (
+        ops.cancel_run("a", "r1", "not needed"),
+        "POST",
+        "/agents/a/executionRecords/r1:cancelRun",
+        {"reason": "not needed"},
+    ),
+    (ops.cancel_wait("a", "r1"), "POST", "/agents/a/executionRecords/r1:cancelWait", {}),
+    (ops.list_pending_approvals(status=None), "GET", "/pendingApprovals", None),
+    (ops.get_approval("a", "p1"), "GET", "/agents/a/pendingApprovals/p1", None),
+    (
+        ops.respond_approval("a", "p1", "approve"),
+        "POST",
+        "/agents/a/pendingApprovals/p1:respond",
+        {"text": "approve"},
+    ),
+    (ops.cancel_approval("a", "p1"), "POST", "/agents/a/pendingApprovals/p1:cancel", {}),
+    (ops.upload_file(b"x"), "POST", "/storage", None),
+    (ops.download_file("f1"), "GET", "/storage/f1", None),
+    (ops.download_file_to("<pdf:f1/>"), "GET", "/storage/f1", None),
 ]
 
 
@@ -212,7 +237,7 @@ def test_list_integrations_query():
         search="crm", types=["CUSTOM", "API"], tags=("x",), has_configs=True
     )
     assert call.query == (
-        ("search", "crm"),
+        ("query", "crm"),  # the seed's search= keyword, sent as the API's query
         ("types", "CUSTOM"),
         ("types", "API"),
         ("tags", "x"),
@@ -228,7 +253,7 @@ def test_boolean_filters_are_sent_only_when_true(flag):
 
 def test_list_tools_query():
     call = ops.list_tools("crm", types=["API"], search="order")
-    assert call.query == (("types", "API"), ("search", "order"))
+    assert call.query == (("types", "API"), ("query", "order"))
     assert call.path == "/integrations/crm/tools"
 
 

@@ -115,7 +115,7 @@ def test_query_string_is_encoded(make_pipeline):
     call = ops.list_integrations(search="a b&c", types=["X", "Y"], has_configs=True)
     request = make_pipeline().runner(call.with_page("t/1", 100)).prepare()
     assert request.url == (
-        f"{PREFIX}/integrations?search=a+b%26c&types=X&types=Y&has_configs=true"
+        f"{PREFIX}/integrations?query=a+b%26c&types=X&types=Y&has_configs=true"
         "&pageSize=100&pageToken=t%2F1"
     )
     assert request.path == "/v1/tenants/acme%20corp/integrations"

@@ -69,6 +69,33 @@ def dechunk(body: bytes) -> tuple[bytes, bool]:
     return b"".join(parts), False
 
 
+@dataclass(frozen=True)
+class Part:
+    """One multipart/form-data part to build an upload from."""
+
+    name: str | None
+    data: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+
+def multipart_body(parts: list[Part], boundary: str = "fruxon-test-boundary") -> bytes:
+    """A multipart/form-data body the way the official client frames one (CRLF)."""
+    out = bytearray()
+    for part in parts:
+        disposition = "form-data"
+        if part.name is not None:
+            disposition += f'; name="{part.name}"'
+        if part.filename is not None:
+            disposition += f'; filename="{part.filename}"'
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n".encode()
+        if part.content_type is not None:
+            out += f"Content-Type: {part.content_type}\r\n".encode()
+        out += b"\r\n" + part.data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
+
+
 def parse_frames(data: bytes) -> list[tuple[str, Any]]:
     """Strictly split `event: x\\ndata: {json}\\n\\n` frames (comments skipped)."""
     frames = []
@@ -92,6 +119,8 @@ class Api:
 
     dechunk = staticmethod(dechunk)
     parse_frames = staticmethod(parse_frames)
+    multipart_body = staticmethod(multipart_body)
+    Part = Part
 
     def __init__(self, server: EmulatorServer) -> None:
         self.server = server
@@ -149,6 +178,42 @@ class Api:
     def put(self, suffix: str, body: Any, **kwargs: Any) -> Reply:
         return self.request("PUT", self.path(suffix), body, **kwargs)
 
+    def upload(
+        self,
+        parts: list[Part] | bytes,
+        query: str = "",
+        *,
+        boundary: str = "fruxon-test-boundary",
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Reply:
+        """POST storage with a multipart body (built from `parts`, or given raw)."""
+        body = parts if isinstance(parts, bytes) else multipart_body(parts, boundary)
+        all_headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        all_headers.update(headers or {})
+        return self.request("POST", self.path(f"storage{query}"), body, all_headers, **kwargs)
+
+    def upload_file(self, name: str, data: bytes, content_type: str | None = None) -> Any:
+        """Upload one file the official way and return its FileLink."""
+        reply = self.upload([Part("file", data, name, content_type)])
+        assert reply.status == 200, reply.body
+        return reply.json()
+
+    def stream_frames(
+        self, suffix: str, body: Any = None, headers: Mapping[str, str] | None = None
+    ) -> tuple[RawReply, list[tuple[str, Any]]]:
+        """A complete stream's frames (asserting it ended with the final chunk)."""
+        raw = self.raw("POST", self.path(suffix), {} if body is None else body, headers)
+        assert raw.status == 200, raw.head + raw.body
+        data, complete = dechunk(raw.body)
+        assert complete, "the stream must end with the terminating chunk"
+        return raw, parse_frames(data)
+
+    def record(self, agent: str, record_id: str) -> Any:
+        reply = self.get(f"agents/{agent}/executionRecords/{record_id}")
+        assert reply.status == 200, reply.body
+        return reply.json()
+
     def raw(
         self,
         method: str,
@@ -191,6 +256,6 @@ def api(emulator: EmulatorServer) -> Api:
     return Api(emulator)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_api() -> Callable[[EmulatorServer], Api]:
     return Api

@@ -41,8 +41,30 @@ KNOWN_SEGMENTS = [
     "draft",
     "stats",
     "reset",
+    "result",
+    "tree",
+    "approval-agent",
+    "consult-agent",
+    "pendingApprovals",
+    "storage",
+    "kb-1042",
 ]
-VERBS = ["execute", "stream", "test", "streamTest", "verifyConfig", "python", "run", "bogus"]
+VERBS = [
+    "execute",
+    "stream",
+    "test",
+    "streamTest",
+    "verifyConfig",
+    "python",
+    "run",
+    "trace",
+    "parameters",
+    "cancelRun",
+    "cancelWait",
+    "respond",
+    "cancel",
+    "bogus",
+]
 HEADER_NAMES = [
     "X-Custom",
     "Accept",
@@ -85,6 +107,9 @@ paths = st.builds(
             "?page_size=999",
             "?types=API&tags=x",
             "?query=%F0%9F%98%80",
+            "?status=PENDING,NOPE",
+            "?startTime=2025-01-01T00:00:00Z&endTime=x",
+            "?temporary=maybe",
         ]
     ),
 )

@@ -39,15 +39,33 @@ def test_default_config_ships_a_read_only_key() -> None:
     assert tenant.scopes_of("fxn_emulator_demo_key") is None
 
 
+#: The write scope of each non-GET route that does not run an agent, by path family.
+WRITE_SCOPES = {
+    "executionRecords": "agents:execute",  # :cancelRun, :cancelWait stop runs
+    "pendingApprovals": "approvals:write",
+    "storage": "assets:write",
+    "integrations": "integrations:write",
+}
+
+
 def test_every_route_names_a_known_scope() -> None:
     assert {route.scope for route in API_ROUTES} == set(SCOPES)
     for route in API_ROUTES:
         if route.runs_agent:
             assert route.scope == "agents:execute", route.name
         elif route.method != "GET":
-            assert route.scope == "integrations:write", route.name
+            family = next(name for name in WRITE_SCOPES if name in route.template)
+            assert route.scope == WRITE_SCOPES[family], route.name
         else:
             assert route.scope.endswith(":read"), route.name
+
+
+def test_every_route_says_what_it_is_for() -> None:
+    for route in API_ROUTES:
+        assert route.purpose.strip(), route.name
+        assert "\n" not in route.purpose, route.name
+    names = [route.name for route in API_ROUTES]
+    assert len(names) == len(set(names))
 
 
 def test_read_only_key_may_read(api: Any) -> None:

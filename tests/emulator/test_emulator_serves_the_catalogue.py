@@ -18,7 +18,12 @@ EMULATOR_ONLY = {
     "POST /agents/{}/revisions/{}/draft:test": "the current API's draft test run (2.0.2)",
     "POST /agents/{}/revisions/{}/draft:streamTest": "its streaming form (2.0.2)",
     "POST /integrations/{}/tools:run": "2.0.2's tool run, for the official client",
-    "GET /agents/{}/executionRecords/{}/result": "2.0.2's record result, for the official client",
+    "GET /agents/{}/pendingApprovals": (
+        "one agent's approvals as official 0.9.18-0.15 listed them; the SDK, like 2.0.2, "
+        "lists /pendingApprovals?agentId="
+    ),
+    "GET /agents/{}/executionRecords/{}:trace": "the seed-era (0.5.8) official client's trace",
+    "GET /agents/{}/revisions/{}:parameters": ("the seed-era (0.5.8) official client's parameters"),
 }
 
 

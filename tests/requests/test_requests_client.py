@@ -255,9 +255,9 @@ def test_a_repeated_page_token_stops_the_walk(scripted_server: Start) -> None:
 
     assert [item.id for item in items] == ["item-0"]  # the echoed page is not added twice
     assert _queries(server) == [
-        [("search", "git"), ("types", "CUSTOM"), ("types", "API"), ("pageSize", "100")],
+        [("query", "git"), ("types", "CUSTOM"), ("types", "API"), ("pageSize", "100")],
         [
-            ("search", "git"),
+            ("query", "git"),
             ("types", "CUSTOM"),
             ("types", "API"),
             ("pageSize", "100"),

@@ -356,7 +356,7 @@ def test_discovery(seed_client: FruxonClient, capsys: pytest.CaptureFixture[str]
     lines = capsys.readouterr().out.splitlines()
     assert "support-agent Support Agent 3" in lines
     assert "echo-agent Echo Agent 1" in lines
-    assert len(lines) == 6  # the shipped acme-corp agents
+    assert len(lines) == 9  # the shipped acme-corp agents
     assert namespace["one"].current_revision == 3
     assert namespace["params"] == ["question", "query"]
 

@@ -10,8 +10,10 @@ still go through requests, urllib3 and the kernel like any other call.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +46,9 @@ class RawRequest:
     target: str
     headers: dict[str, str]
     body: bytes
+    body_size: int = 0
+    """Bytes of body received (also when the server kept only their digest)."""
+    body_sha256: str = ""
 
 
 @dataclass
@@ -66,6 +71,10 @@ Handler = Callable[[Exchange], None]
 class ScriptedServer:
     handler: Handler
     requests: list[RawRequest] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None
+    """Serve HTTPS with this (server-side) context."""
+    keep_bodies: bool = True
+    """False: read request bodies piece by piece and keep only their size and digest."""
 
     def __post_init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -84,7 +93,7 @@ class ScriptedServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _accept_loop(self) -> None:
         while not self._stop.is_set():
@@ -95,6 +104,14 @@ class ScriptedServer:
             except OSError:
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls is not None:
+                conn.settimeout(5)
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (OSError, ssl.SSLError):  # a client that refused our certificate
+                    _close(conn)
+                    continue
+                conn.settimeout(None)
             self._conns.append(conn)
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             self._threads.append(thread)
@@ -104,7 +121,7 @@ class ScriptedServer:
         reader = conn.makefile("rb")
         try:
             while not self._stop.is_set():
-                request = _read_request(reader)
+                request = _read_request(reader, self.keep_bodies)
                 if request is None:
                     return
                 self.requests.append(request)
@@ -133,7 +150,7 @@ def _close(conn: socket.socket) -> None:
     conn.close()
 
 
-def _read_request(reader: Any) -> RawRequest | None:
+def _read_request(reader: Any, keep_body: bool = True) -> RawRequest | None:
     line = reader.readline()
     if not line:
         return None
@@ -142,5 +159,38 @@ def _read_request(reader: Any) -> RawRequest | None:
     while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
         name, _, value = line.decode("latin-1").partition(":")
         headers[name.strip().lower()] = value.strip()
-    body = reader.read(int(headers.get("content-length", "0")))
-    return RawRequest(method, target, headers, body)
+    kept: list[bytes] = []
+    digest = hashlib.sha256()
+    size = 0
+    for piece in _body_pieces(reader, headers):
+        digest.update(piece)
+        size += len(piece)
+        if keep_body:
+            kept.append(piece)
+    return RawRequest(method, target, headers, b"".join(kept), size, digest.hexdigest())
+
+
+def _body_pieces(reader: Any, headers: dict[str, str]) -> Any:
+    """The request body in pieces of at most 64 KiB: Content-Length or chunked framing."""
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size = int(reader.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                while reader.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return
+            left = size
+            while left:
+                piece = reader.read(min(left, 65536))
+                if not piece:
+                    return
+                left -= len(piece)
+                yield piece
+            reader.readline()  # the CRLF after the chunk
+    left = int(headers.get("content-length", "0"))
+    while left:
+        piece = reader.read(min(left, 65536))
+        if not piece:
+            return
+        left -= len(piece)
+        yield piece

@@ -10,6 +10,7 @@ import aiohttp
 
 from fruxon_core._async.client import AsyncClientBase
 from fruxon_core._async.transport import AsyncTransport
+from fruxon_core.tls import TLSSettings
 
 from .transport import AiohttpTransport
 
@@ -28,6 +29,6 @@ class AsyncFruxonClient(AsyncClientBase[aiohttp.ClientSession]):
     """
 
     def _create_transport(
-        self, session: aiohttp.ClientSession | None, connector_limit: int
+        self, session: aiohttp.ClientSession | None, connector_limit: int, tls: TLSSettings
     ) -> AsyncTransport:
-        return AiohttpTransport(session, connector_limit=connector_limit)
+        return AiohttpTransport(session, connector_limit=connector_limit, tls=tls)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 from typing import Any
 
@@ -35,8 +36,9 @@ from fruxon_core.exceptions import (
     FruxonConnectionError,
     FruxonTimeoutError,
 )
-from fruxon_core.http import Request, Response, Timeout, header_refusal
+from fruxon_core.http import BodyStream, Request, Response, Timeout, header_refusal
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
+from fruxon_core.tls import TLSSettings
 
 __all__ = [
     "MAX_HEADER_LINE",
@@ -76,6 +78,11 @@ def map_transport_error(exc: BaseException) -> FruxonConnectionError:
         return FruxonTimeoutError.connecting(str(exc))
     if isinstance(exc, asyncio.TimeoutError):  # ServerTimeoutError (sock_read) and total
         return FruxonTimeoutError.waiting(detail=str(exc) or "timeout")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # (before aiohttp 3.10 its os_error property raises AttributeError)
+        return FruxonConnectionError.cannot_connect(
+            f"{exc.host}:{exc.port}", str(exc.certificate_error)
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         # refused, DNS, TLS handshake, proxy: nothing reached the server
         return FruxonConnectionError.cannot_connect(
@@ -209,6 +216,24 @@ class AiohttpStreamResponse:
     async def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
         if self._eof:
             return None
+        chunk = await self._next_chunk(timeout)
+        if chunk:
+            return self._decoder.feed(chunk)
+        self._eof = True
+        return self._decoder.close()
+
+    async def read_bytes(self, timeout: float | None) -> bytes | None:
+        """The next piece of the body as it arrived, ``None`` at its end (downloads)."""
+        if self._eof:
+            return None
+        chunk = await self._next_chunk(timeout)
+        if chunk:
+            return chunk
+        self._eof = True
+        return None
+
+    async def _next_chunk(self, timeout: float | None) -> bytes:
+        """The next piece of the body, ``b""`` at its end; ``timeout`` bounds the wait."""
         watchdog = self._watchdog
         if watchdog is None:
             watchdog = self._watchdog = _ReadWatchdog(self)
@@ -232,10 +257,7 @@ class AiohttpStreamResponse:
             raise
         finally:
             watchdog.end_wait()
-        if chunk:
-            return self._decoder.feed(chunk)
-        self._eof = True
-        return self._decoder.close()
+        return chunk
 
     def _use_body_read_timeout(self) -> None:
         """From now on bound each socket read by ``Timeout.read`` alone.
@@ -418,6 +440,31 @@ class _ReadWatchdog:
             handle.cancel()
 
 
+def _data(body: bytes | BodyStream | None) -> Any:
+    """``request.body`` as aiohttp's ``data=``: bytes as they are, a stream as an async iterable.
+
+    aiohttp sends an async iterable with chunked transfer encoding unless the
+    request has a ``Content-Length`` header, which a body of known size does.
+    """
+    if not isinstance(body, BodyStream):
+        return body
+    return _stream_chunks(body)
+
+
+async def _stream_chunks(body: BodyStream) -> AsyncIterator[bytes]:
+    """The body's pieces, each read in a worker thread so disk reads never block the loop."""
+    chunks = body.chunks()
+    loop = asyncio.get_running_loop()
+    try:
+        while (chunk := await loop.run_in_executor(None, next, chunks, None)) is not None:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            with contextlib.suppress(ValueError):  # still running in its thread: GC closes it
+                close()
+
+
 class AiohttpTransport:
     """Sends :class:`Request` values with one ``aiohttp.ClientSession``, created on first use."""
 
@@ -425,10 +472,20 @@ class AiohttpTransport:
     version = version("aiohttp")
 
     def __init__(
-        self, session: aiohttp.ClientSession | None = None, *, connector_limit: int = 100
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        connector_limit: int = 100,
+        tls: TLSSettings | None = None,
     ) -> None:
         if connector_limit < 0:
             raise ValueError("connector_limit must be >= 0 (0 means no limit)")
+        # TCPConnector(ssl=...): a context, or False; left out for aiohttp's own checks (its
+        # default differs between versions, and before 3.10 ssl=True meant *no* verification)
+        self._connector_options: dict[str, Any] = {}
+        if session is None and tls is not None and not tls.is_default:
+            context = tls.ssl_context()  # (the one-time warning when insecure)
+            self._connector_options["ssl"] = context if tls.verify else False
         self._session = session
         self._owns_session = session is None
         self._connector_limit = connector_limit
@@ -461,8 +518,12 @@ class AiohttpTransport:
             )
         self._loop = loop
         if session is None:
+            # trust_env: HTTP(S)_PROXY / NO_PROXY (and ~/.netrc) apply, as they do for requests
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connector_limit)
+                connector=aiohttp.TCPConnector(
+                    limit=self._connector_limit, **self._connector_options
+                ),
+                trust_env=True,
             )
         return session
 
@@ -480,7 +541,7 @@ class AiohttpTransport:
                 request.method,
                 request.url,
                 headers=request.headers,
-                data=request.body,
+                data=_data(request.body),
                 timeout=_attempt_timeout(request.timeout, False, remaining),
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,
@@ -508,7 +569,7 @@ class AiohttpTransport:
                 request.method,
                 request.url,
                 headers=request.headers,
-                data=request.body,
+                data=_data(request.body),
                 timeout=_attempt_timeout(request.timeout, True, remaining),
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,

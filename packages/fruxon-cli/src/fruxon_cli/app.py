@@ -17,7 +17,18 @@ from typing import Annotated, Any
 import typer
 
 from .commandline import FruxonCommand, HelpGroup
-from .commands import agents, chat, emulator, integrations, run, tools, trace
+from .commands import (
+    agents,
+    approvals,
+    chat,
+    emulator,
+    files,
+    integrations,
+    records,
+    run,
+    tools,
+    trace,
+)
 from .config import ConnectionOptions
 from .errors import CliError
 from .options import (
@@ -58,7 +69,7 @@ class FruxonGroup(HelpGroup):
 app = typer.Typer(
     cls=FruxonGroup,
     name="fruxon",
-    help="Run, chat with and trace Fruxon agents from a terminal.",
+    help="Run, chat with and trace Fruxon agents, answer their approvals, move files.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -109,6 +120,9 @@ app.command("run", cls=FruxonCommand)(run.run)
 app.command("chat", cls=FruxonCommand)(chat.chat)
 app.command("trace", cls=FruxonCommand)(trace.trace)
 app.add_typer(agents.app, name="agents")
+app.add_typer(approvals.app, name="approvals")
+app.add_typer(records.app, name="runs")
+app.add_typer(files.app, name="files")
 app.add_typer(integrations.app, name="integrations")
 app.add_typer(tools.app, name="tools")
 app.add_typer(emulator.app, name="emulator")

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["command_client", "command_options", "emit", "json_requested", "require_emulator"]
 
 EMULATOR_EXTRA = "fruxon-cli[emulator]"
+#: Who the platform records as acting (``X-Fruxon-Actor``), as the official CLI does.
+CLI_ACTOR = "cli"
 
 
 def command_options(ctx: Any) -> ConnectionOptions:
@@ -61,6 +63,7 @@ def command_client(ctx: Any) -> Iterator[FruxonClient]:
             timeout=options.effective_timeout,
             max_retries=options.effective_max_retries,
             default_headers=headers or None,
+            actor=CLI_ACTOR,
         )
         yield stack.enter_context(client)
 

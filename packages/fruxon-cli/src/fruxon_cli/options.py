@@ -38,11 +38,14 @@ __all__ = [
     "ApiKey",
     "BaseUrl",
     "Emulator",
+    "Files",
     "Headers",
     "Json",
     "MaxRetries",
     "Org",
     "Params",
+    "Reason",
+    "RecordId",
     "Revision",
     "Timeout",
 ]
@@ -153,3 +156,24 @@ Revision = Annotated[
     ),
 ]
 AgentId = Annotated[str, typer.Argument(help="Agent id.", show_default=False)]
+Reason = Annotated[
+    str | None,
+    typer.Option("--reason", metavar="TEXT", help="Why (kept with the run).", show_default=False),
+]
+RecordId = Annotated[
+    str,
+    typer.Argument(
+        help="Execution record id (printed at the end of `fruxon run`, or by `runs list`).",
+        show_default=False,
+    ),
+]
+Files = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="NAME=PATH",
+        help="Upload PATH and pass its link as parameter NAME (repeatable).",
+        show_default=False,
+    ),
+]

@@ -38,6 +38,7 @@ __all__ = [
     "open_stream",
     "stream_ndjson",
     "stream_to_console",
+    "with_files",
 ]
 
 
@@ -112,6 +113,33 @@ def stream_to_console(
     if result is not None:
         print_summary(console, result)
     return result
+
+
+def with_files(
+    client: FruxonClient, parameters: dict[str, Any] | None, files: list[str] | None
+) -> dict[str, Any] | None:
+    """``parameters`` with each ``--file NAME=PATH`` uploaded and passed as its link.
+
+    A ``FileLink`` parameter value goes to the API as its prompt link (``<type:id/>``).
+    """
+    if not files:
+        return parameters
+    from pathlib import Path
+
+    from .errors import CliError, ExitCode
+    from .render.consoles import error_console
+
+    merged = dict(parameters or {})
+    for item in files:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path:
+            raise CliError(f"invalid --file {item!r}: expected NAME=PATH", ExitCode.USAGE)
+        if not Path(path).is_file():
+            raise CliError(f"invalid --file {item!r}: no such file: {path}", ExitCode.USAGE)
+        link = client.upload_file(path)
+        error_console().print(f"[dim]Uploaded {path} as {link.prompt_link}[/dim]")
+        merged[name.strip()] = link
+    return merged
 
 
 class NdjsonWriter:

@@ -8,7 +8,7 @@ transports (``fruxon-requests``, ``fruxon-aiohttp``) only move bytes.
 from . import exceptions, operations
 from ._version import __version__
 from .config import DEFAULT_BASE_URL, ClientConfig, Secret
-from .endpoints import ENDPOINTS, Endpoint
+from .endpoints import ENDPOINTS, Endpoint, quote_segment
 from .events import (
     Done,
     ResultCollector,
@@ -38,20 +38,28 @@ from .exceptions import (
     ValidationError,
 )
 from .hooks import hookimpl, hookspec
-from .http import Request, Response, Timeout
+from .http import BodyStream, Request, Response, Timeout
 from .models import (
     Agent,
     AgentParameters,
+    ApprovalRequest,
     ExecutionRecord,
+    ExecutionRecordResult,
     ExecutionRequest,
     ExecutionResult,
     ExecutionTrace,
+    ExecutionTree,
+    ExecutionTreeNode,
+    ExecutionTreeTotals,
+    FileLink,
     Integration,
     ListPage,
     ManagedBy,
     ParameterMetadata,
     ProblemDetails,
+    ResultValue,
     Tool,
+    WaitingFor,
 )
 from .operations import Call, PageWalker
 from .pipeline import CallContext, CallRunner, Pipeline, RetryDecision, StreamProgress
@@ -65,6 +73,7 @@ from .plugins import (
 )
 from .redaction import REDACTED, redact_headers
 from .sse import ServerSentEvent, SSEDecoder
+from .tls import TLSSettings
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -74,8 +83,10 @@ __all__ = [
     "Agent",
     "AgentParameters",
     "ApiKeyAuth",
+    "ApprovalRequest",
     "AuthenticationError",
     "BearerTokenAuth",
+    "BodyStream",
     "Call",
     "CallContext",
     "CallRunner",
@@ -84,9 +95,14 @@ __all__ = [
     "Done",
     "Endpoint",
     "ExecutionRecord",
+    "ExecutionRecordResult",
     "ExecutionRequest",
     "ExecutionResult",
     "ExecutionTrace",
+    "ExecutionTree",
+    "ExecutionTreeNode",
+    "ExecutionTreeTotals",
+    "FileLink",
     "ForbiddenError",
     "FruxonAPIError",
     "FruxonConnectionError",
@@ -107,6 +123,7 @@ __all__ = [
     "Request",
     "Response",
     "ResultCollector",
+    "ResultValue",
     "RetryDecision",
     "RetryPolicy",
     "SSEDecoder",
@@ -118,6 +135,7 @@ __all__ = [
     "StreamErrorPayload",
     "StreamEvent",
     "StreamProgress",
+    "TLSSettings",
     "TextChunk",
     "Timeout",
     "Tool",
@@ -125,6 +143,7 @@ __all__ = [
     "ToolResult",
     "Usage",
     "ValidationError",
+    "WaitingFor",
     "__version__",
     "create_plugin_manager",
     "encode_sse",
@@ -132,5 +151,6 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "operations",
+    "quote_segment",
     "redact_headers",
 ]

@@ -17,10 +17,35 @@ from .plugins import (
     create_plugin_manager,
 )
 
-__all__ = ["AuthOption", "build_pipeline", "resolve_auth"]
+__all__ = ["ACTOR_HEADER", "AuthOption", "build_pipeline", "resolve_auth", "resolve_identity"]
+
+#: Names who (or what tool) makes the calls; the platform records it on what they change.
+ACTOR_HEADER = "X-Fruxon-Actor"
 
 #: ``auth=``: an auth plugin (anything with ``fruxon_prepare_request``) or a token provider.
 AuthOption = TokenProvider
+
+
+def resolve_identity(
+    api_key: str | None, org: str | None, token: str | None, workspace: str | None
+) -> tuple[str | None, str]:
+    """``(api_key, org)`` from the constructor's arguments and their 2.0.2 aliases.
+
+    ``token=`` is ``api_key=`` and ``workspace=`` is ``org=`` under the names
+    the official 2.0.2 client uses; giving both names of one setting with
+    different values is an error.
+    """
+    if token is not None:
+        if api_key is not None and api_key != token:
+            raise TypeError("pass api_key= or its alias token=, not both")
+        api_key = token
+    if workspace is not None:
+        if org is not None and org != workspace:
+            raise TypeError("pass org= or its alias workspace=, not both")
+        org = workspace
+    if org is None:
+        raise TypeError("org is required: your organization's id, e.g. org='acme-corp'")
+    return api_key, org
 
 
 def build_pipeline(
@@ -38,6 +63,7 @@ def build_pipeline(
     disable_plugins: Iterable[str] = (),
     load_entrypoints: bool = True,
     log_headers: bool = False,
+    actor: str | None = None,
     transport: str,
     transport_version: str,
     is_async: bool,
@@ -47,7 +73,8 @@ def build_pipeline(
     ``auth`` replaces the API-key plugin: pass an auth plugin, or a token
     provider for :class:`BearerTokenAuth` (``api_key`` is then not sent).
     ``retry`` replaces the default :class:`RetryPolicy` (backoff and bounds);
-    how many retries a call may take is ``max_retries``.
+    how many retries a call may take is ``max_retries``. ``actor`` is sent as
+    ``X-Fruxon-Actor`` (a ``default_headers`` entry of that name wins).
     """
     secret = api_key if isinstance(api_key, Secret) else Secret(api_key or "")
     if not secret and auth is None:
@@ -66,7 +93,7 @@ def build_pipeline(
         base_url=base_url,
         timeout=Timeout.of(timeout),
         max_retries=max_retries,
-        default_headers=dict(default_headers or {}),
+        default_headers=_with_actor(default_headers, actor),
     )
     if auth is None:  # the key is sent: refuse one HTTP cannot carry now, not at the first call
         config.check_api_key()
@@ -99,3 +126,14 @@ def resolve_auth(
     if hasattr(auth, "fruxon_prepare_request"):
         return auth
     return BearerTokenAuth(auth)
+
+
+def _with_actor(headers: Mapping[str, str] | None, actor: str | None) -> dict[str, str]:
+    merged = dict(headers or {})
+    if actor is None:
+        return merged
+    if not isinstance(actor, str) or not actor.strip() or "\r" in actor or "\n" in actor:
+        raise ValueError(f"actor must be a non-empty single-line string, got {actor!r}")
+    if not any(name.lower() == ACTOR_HEADER.lower() for name in merged):
+        merged[ACTOR_HEADER] = actor.strip()
+    return merged

@@ -23,11 +23,16 @@ from .decoding import (
     lenient_convert,
 )
 from .exceptions import UnexpectedResponseError
+from .http import Response
 from .models import (
     Agent,
     AgentParameters,
+    ApprovalRequest,
     ExecutionRecord,
+    ExecutionRecordResult,
     ExecutionResult,
+    ExecutionTree,
+    FileLink,
     Integration,
     ListPage,
     Tool,
@@ -94,6 +99,13 @@ class Endpoint(Generic[T]):
     query: Mapping[str, str] = field(default_factory=dict)
     """Python keyword -> wire query key, for the filters the operation takes."""
     paged: bool = False
+    accept: str | None = None
+    """The ``Accept`` header, when not JSON (or SSE for a stream)."""
+    decode_response: Callable[[Response], T] | None = None
+    """Reads the whole response instead of ``decode`` (for answers told apart by status
+    or headers)."""
+    ends_with_done: bool = True
+    """For a stream: the body ending before a ``done`` or ``error`` event is an error."""
 
     @property
     def sends_idempotency_key(self) -> bool:
@@ -144,6 +156,20 @@ def _raw(body: bytes) -> dict[str, Any]:
 
 def _nothing(body: bytes) -> None:
     return None
+
+
+def _whole_response_decodes(body: bytes) -> Any:
+    raise AssertionError("this operation decodes the whole response")  # pragma: no cover
+
+
+def _stopped_now(response: Response) -> bool:
+    """``:cancelRun``: 204 -- the run was stopped now; 202 -- it was asked to stop."""
+    return response.status == 204
+
+
+def _file_content(response: Response) -> tuple[bytes, str]:
+    content_type = response.headers.get("content-type") or "application/octet-stream"
+    return response.body, content_type
 
 
 _EXECUTION_RESULT = _model(ExecutionResult)
@@ -201,7 +227,7 @@ LIST_INTEGRATIONS = Endpoint(
     "/integrations",
     _page(Integration),
     query={
-        "search": "search",
+        "search": "query",  # the seed's keyword; the API reads ``query``
         "types": "types",
         "tags": "tags",
         "has_configs": "has_configs",
@@ -231,7 +257,7 @@ LIST_TOOLS = Endpoint(
     "GET",
     "/integrations/{integration}/tools",
     _page(Tool),
-    query={"types": "types", "search": "search"},
+    query={"types": "types", "search": "query"},
     paged=True,
 )
 GET_TOOL = Endpoint("get_tool", "GET", "/integrations/{integration}/tools/{tool}", _model(Tool))
@@ -258,6 +284,111 @@ GET_EXECUTION_RECORD = Endpoint(
 )
 GET_EXECUTION_TRACE = Endpoint(
     "get_execution_trace", "GET", "/agents/{agent}/executionRecords/{record_id}/trace", _raw
+)
+LIST_EXECUTION_RECORDS = Endpoint(
+    "list_execution_records",
+    "GET",
+    "/agents/{agent}/executionRecords",
+    _page(ExecutionRecord),
+    query={
+        "status": "status",
+        "session_id": "sessionId",
+        "start_time": "startTime",
+        "end_time": "endTime",
+        "revision": "agentRevision",
+        "origin": "origin",
+        "participant_id": "participantId",
+        "tools": "tools",
+        "with_tool_errors": "withToolErrors",
+        "has_tool_calls": "hasToolCalls",
+        "trigger_type": "triggerType",
+        "trigger_id": "triggerId",
+        "run_type": "runType",
+        "environment": "environment",
+        "min_duration_ms": "minDurationMs",
+        "max_duration_ms": "maxDurationMs",
+        "query": "query",
+    },
+    paged=True,
+)
+GET_EXECUTION_RESULT = Endpoint(
+    "get_execution_result",
+    "GET",
+    "/agents/{agent}/executionRecords/{record_id}/result",
+    _model(ExecutionRecordResult),
+)
+GET_EXECUTION_TREE = Endpoint(
+    "get_execution_tree",
+    "GET",
+    "/agents/{agent}/executionRecords/{record_id}/tree",
+    _model(ExecutionTree),
+)
+CANCEL_RUN = Endpoint(
+    "cancel_run",
+    "POST",
+    "/agents/{agent}/executionRecords/{record_id}:cancelRun",
+    _whole_response_decodes,
+    idempotent=False,
+    decode_response=_stopped_now,
+)
+CANCEL_WAIT = Endpoint(
+    "cancel_wait",
+    "POST",
+    "/agents/{agent}/executionRecords/{record_id}:cancelWait",
+    _nothing,
+    idempotent=False,
+)
+LIST_PENDING_APPROVALS = Endpoint(
+    "list_pending_approvals",
+    "GET",
+    "/pendingApprovals",
+    _page(ApprovalRequest),
+    query={"status": "status", "agent": "agentId"},
+    paged=True,
+)
+GET_APPROVAL = Endpoint(
+    "get_approval",
+    "GET",
+    "/agents/{agent}/pendingApprovals/{approval}",
+    _model(ApprovalRequest),
+)
+RESPOND_APPROVAL = Endpoint(
+    "respond_approval",
+    "POST",
+    "/agents/{agent}/pendingApprovals/{approval}:respond",
+    _model(ApprovalRequest),
+    idempotent=False,
+)
+CANCEL_APPROVAL = Endpoint(
+    "cancel_approval",
+    "POST",
+    "/agents/{agent}/pendingApprovals/{approval}:cancel",
+    _model(ApprovalRequest),
+    idempotent=False,
+)
+UPLOAD_FILE = Endpoint(
+    "upload_file",
+    "POST",
+    "/storage",
+    _model(FileLink),
+    idempotent=False,
+    query={"temporary": "temporary"},
+)
+DOWNLOAD_FILE = Endpoint(
+    "download_file",
+    "GET",
+    "/storage/{file}",
+    _whole_response_decodes,
+    accept="*/*",
+    decode_response=_file_content,
+)
+DOWNLOAD_FILE_TO = Endpoint(
+    "download_file_to",
+    "GET",
+    "/storage/{file}",
+    _nothing,
+    streaming=True,
+    accept="*/*",
 )
 
 #: Every endpoint above by name: each module-level :class:`Endpoint` is listed by defining it.

@@ -112,11 +112,14 @@ class FruxonTimeoutError(FruxonConnectionError):
     """A connect, read, stream-idle or overall deadline timeout expired.
 
     ``kind`` says which limit: ``"connect"``, ``"read"``, ``"stream_idle"``,
-    ``"total"`` (``""`` if a transport could not tell). The constructors below
-    hold the one wording every transport uses.
+    ``"total"``, or ``"run_wait"`` for ``wait_for_run_end`` (``""`` if a
+    transport could not tell). The constructors below hold the one wording
+    every transport uses.
     """
 
     kind: str = ""
+    #: For ``wait_for_run_end``: the run's status at the last poll (else ``None``).
+    last_status: str | None = None
 
     @classmethod
     def _of(cls, kind: str, message: str, request_sent: bool) -> FruxonTimeoutError:
@@ -144,6 +147,20 @@ class FruxonTimeoutError(FruxonConnectionError):
     def stream_idle(cls, limit: float) -> FruxonTimeoutError:
         """No stream event for ``Timeout.stream_idle`` seconds (keep-alive comments don't count)."""
         return cls._of("stream_idle", f"no stream event for {limit:g}s (stream idle timeout)", True)
+
+    @classmethod
+    def run_wait(
+        cls, agent: str, record_id: str, timeout: float | None, last_status: str | None
+    ) -> FruxonTimeoutError:
+        """``wait_for_run_end`` reached its ``timeout`` before the run ended."""
+        error = cls._of(
+            "run_wait",
+            f"timed out after {timeout:g}s waiting for run {record_id!r} of agent {agent!r} "
+            f"to end; last status: {last_status or 'unknown'}",
+            False,
+        )
+        error.last_status = last_status
+        return error
 
     @classmethod
     def deadline(cls, total: float | None, *, request_sent: bool = False) -> FruxonTimeoutError:

@@ -1,22 +1,24 @@
 """Requests and responses as plain values, so transports only move bytes.
 
-A transport receives a :class:`Request` (method, URL, headers, body bytes,
-timeouts) and hands back a :class:`Response` (status, lower-cased headers, body
-bytes). Nothing here knows about sockets.
+A transport receives a :class:`Request` (method, URL, headers, a body of bytes
+or a :class:`BodyStream`, timeouts) and hands back a :class:`Response`
+(status, lower-cased headers, body bytes). Nothing here knows about sockets.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
-from .exceptions import FruxonTimeoutError
+from .exceptions import FruxonTimeoutError, UnexpectedResponseError
 from .redaction import redact_headers
 
 __all__ = [
+    "BodyStream",
     "IdleClock",
     "Request",
     "Response",
@@ -207,6 +209,50 @@ def header_refusal(headers: Mapping[str, object]) -> ValueError | TypeError | No
     return None
 
 
+class BodyStream:
+    """A request body sent in pieces (a file upload), so it is never held in memory whole.
+
+    :meth:`chunks` opens the body and yields its bytes in order; ``length`` is
+    the total size when known (sent as ``Content-Length``; otherwise the body
+    goes out with chunked transfer encoding). A body read from a path, from
+    bytes or from a seekable file can be opened again, so an attempt that
+    failed can be retried; one read from a pipe or socket (``replayable``
+    false) can be sent only once: :attr:`can_send` says whether it still can.
+    """
+
+    __slots__ = ("_open", "_opened", "length", "replayable")
+
+    def __init__(
+        self, open_chunks: Callable[[], Iterator[bytes]], length: int | None, *, replayable: bool
+    ) -> None:
+        self._open = open_chunks
+        self._opened = False
+        self.length = length
+        self.replayable = replayable
+
+    @property
+    def can_send(self) -> bool:
+        """True unless this is a one-shot body that was already opened."""
+        return self.replayable or not self._opened
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body's bytes, piece by piece (each call starts again from the beginning)."""
+        if not self.can_send:
+            raise RuntimeError("this request body can be sent only once and was already sent")
+        self._opened = True
+        return self._open()
+
+    def __repr__(self) -> str:
+        size = "unknown size" if self.length is None else f"{self.length} bytes"
+        return f"BodyStream({size}, replayable={self.replayable})"
+
+
+def _body_size(body: bytes | BodyStream | None) -> str:
+    if isinstance(body, BodyStream):
+        return "streamed" if body.length is None else f"{body.length} bytes streamed"
+    return f"{len(body or b'')} bytes"
+
+
 class Request(msgspec.Struct, frozen=True):
     """One HTTP request, ready to send; treat ``headers`` as read-only.
 
@@ -217,7 +263,8 @@ class Request(msgspec.Struct, frozen=True):
     method: str
     url: str
     headers: Mapping[str, str]
-    body: bytes | None = None
+    body: bytes | BodyStream | None = None
+    """JSON bytes for most calls; a :class:`BodyStream` for uploads."""
     stream: bool = False
     timeout: Timeout = msgspec.field(default_factory=Timeout)
     operation: str = ""
@@ -250,7 +297,7 @@ class Request(msgspec.Struct, frozen=True):
     def __repr__(self) -> str:
         return (
             f"Request({self.method} {self.url}, headers={redact_headers(self.headers)}, "
-            f"body={len(self.body or b'')} bytes)"
+            f"body={_body_size(self.body)})"
         )
 
 
@@ -268,6 +315,25 @@ class Response(msgspec.Struct, frozen=True):
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        """The ``Content-Type`` header without parameters, e.g. ``application/json``."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body as JSON (``None`` for an empty body)."""
+        if not self.body.strip():
+            return None
+        try:
+            return msgspec.json.decode(self.body)
+        except msgspec.DecodeError as exc:
+            raise UnexpectedResponseError(f"The response body is not valid JSON: {exc}") from None
 
     def __repr__(self) -> str:
         return (

@@ -16,30 +16,52 @@ tool write bodies, traces) travel as plain dicts.
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from .decoding import lenient_convert
+
 __all__ = [
+    "TERMINAL_RECORD_STATUSES",
     "Agent",
     "AgentParameters",
+    "ApprovalRequest",
     "ExecutionRecord",
+    "ExecutionRecordResult",
     "ExecutionRequest",
     "ExecutionResult",
     "ExecutionTrace",
+    "ExecutionTree",
+    "ExecutionTreeNode",
+    "ExecutionTreeTotals",
+    "FileLink",
     "Integration",
     "ListPage",
     "ManagedBy",
     "Model",
     "ParameterMetadata",
     "ProblemDetails",
+    "ResultValue",
     "Serializable",
     "Tool",
+    "WaitingFor",
+    "parse_prompt_link",
 ]
 
 T = TypeVar("T")
 
+#: The statuses a run ends in; ``IN_PROGRESS`` and ``WAITING_FOR_ASYNC`` are the live ones.
 TERMINAL_RECORD_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "REJECTED"})
+
+_PROMPT_LINK = re.compile(r"^\s*<(?P<type>[A-Za-z0-9_.-]+):(?P<id>[^<>\s]+?)\s*/>\s*$")
+
+
+def parse_prompt_link(link: str) -> tuple[str, str] | None:
+    """``(file_type, file_id)`` of a prompt link such as ``<pdf:3f2a…/>``, else ``None``."""
+    match = _PROMPT_LINK.match(link)
+    return None if match is None else (match["type"], match["id"])
 
 
 class Serializable:
@@ -156,7 +178,8 @@ class ExecutionResult(Model, frozen=True):
     status: str | None = None
     """``COMPLETED``, or ``WaitingForHuman`` for a run paused on an approval gate."""
     human_approval_request_id: str | None = None
-    """The approval request a paused run waits for."""
+    """The approval request a paused run waits for; the approval methods also take the
+    whole result as ``approval`` (``client.approve(agent, result)``)."""
     retries: int = msgspec.field(default=0, name="fruxonSdkRetries")
     """How many retries the SDK spent on this call (0 when the first attempt succeeded)."""
 
@@ -168,6 +191,17 @@ class ExecutionResult(Model, frozen=True):
     def waiting_for_human(self) -> bool:
         """True when the run paused on a human-approval gate instead of finishing."""
         return bool(self.human_approval_request_id) or _is_waiting_for_human(self.status)
+
+    @property
+    def files(self) -> list[FileLink]:
+        """The files of ``links`` as :class:`FileLink` values (for ``client.download_file``)."""
+        files: list[FileLink] = []
+        for link in self.links:
+            if isinstance(link, dict):
+                file = lenient_file_link(link)
+                if file.file_id:
+                    files.append(file)
+        return files
 
 
 def _is_waiting_for_human(status: str | None) -> bool:
@@ -309,8 +343,8 @@ class ExecutionRecord(Model, frozen=True):
     group_participant_id: str | None = None
     was_addressed: bool | None = None
     credits_charged: int | None = None
-    waiting_for: dict[str, Any] | None = None
-    """What a suspended run waits for (``kind``: an approval, a consult, a sub-task)."""
+    waiting_for: WaitingFor | None = None
+    """What a suspended (``WAITING_FOR_ASYNC``) run waits for; ``None`` otherwise."""
 
     @property
     def duration_ms(self) -> int | None:
@@ -321,6 +355,221 @@ class ExecutionRecord(Model, frozen=True):
     def is_terminal(self) -> bool:
         """True once the run has finished, failed, been cancelled or rejected."""
         return self.status.upper() in TERMINAL_RECORD_STATUSES
+
+
+class WaitingFor(Model, frozen=True):
+    """What a suspended run waits for (``ExecutionRecord.waiting_for``)."""
+
+    kind: str = ""
+    """``APPROVAL`` (a human approval request), ``CONSULT`` (a question to a person or a
+    team; ``client.cancel_wait`` gives up on it) or ``SUBTASK`` (sub-runs)."""
+    id: str = ""
+    """For ``APPROVAL``, the approval request's id (what ``client.approve`` takes)."""
+    display_name: str | None = None
+    participant_kind: str | None = None
+    topic_id: str | None = None
+    waiting_since: int | None = None
+    """Epoch milliseconds."""
+    expires_at: int | None = None
+    """Epoch milliseconds; ``None`` or 0 when the wait does not expire."""
+    child_count: int | None = None
+    """For ``SUBTASK``: how many sub-runs the run waits for."""
+
+
+class ApprovalRequest(Model, frozen=True):
+    """A human-approval request a paused run waits for (``pendingApprovals``)."""
+
+    id: str = ""
+    """The request's id: a paused run's ``human_approval_request_id``."""
+    status: str = ""
+    """``PENDING``, ``RESPONDED``, ``CANCELLED`` or ``EXPIRED`` (other values are kept as sent)."""
+    gate_type: str = ""
+    """What kind of gate paused the run, e.g. ``TOOL_FLOW_STEP``."""
+    step_identifier: str = ""
+    """The flow step that asked."""
+    tool_key: str = ""
+    """The tool waiting to be called, e.g. ``payments.issue_refund``."""
+    outbound_message: str = ""
+    """The question put to the approver."""
+    proposed_parameters: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The arguments the tool will be called with if approved, as sent."""
+    authorized_approvers: list[str] = msgspec.field(default_factory=list)
+    """Who may answer (people, teams), as the platform names them."""
+    expires_at: int = 0
+    """Epoch milliseconds; 0 when the request does not expire."""
+    decision: str = ""
+    """``APPROVE`` or ``REJECT`` once answered; ``""`` while pending."""
+    agent_id: str = ""
+    """The agent whose run waits (what the approval methods take as ``agent``)."""
+    responded_by: str = ""
+    """Who answered (the ``X-Fruxon-Actor`` of the answering call, or the key's owner)."""
+    responded_at: int = 0
+    """Epoch milliseconds; 0 until answered."""
+    created_at: int = 0
+    """Epoch milliseconds."""
+
+    @property
+    def is_pending(self) -> bool:
+        """True while the request waits for an answer."""
+        return self.status.upper() == "PENDING"
+
+
+class FileLink(Model, frozen=True):
+    """A stored file: what ``upload_file`` returns and what agents link to.
+
+    Pass one in ``attachments=`` (sent as its JSON object) or as a parameter
+    value (sent as its ``prompt_link``, the form agent inputs read);
+    ``str(link)`` is the prompt link too.
+    """
+
+    file_id: str = ""
+    """What ``download_file`` takes. Treat it like a secret: whoever has it can download."""
+    file_type: str = ""
+    """``image``, ``audio``, ``video``, ``pdf``, ``text`` or ``file``."""
+    content_type: str = ""
+    """The MIME type, e.g. ``application/pdf``."""
+    prompt_link: str = ""
+    """``<{file_type}:{file_id}/>``: the form to drop into an agent's input."""
+    display_name: str = ""
+    """The file's name."""
+
+    def __post_init__(self) -> None:
+        if not self.prompt_link and self.file_id:
+            link = f"<{self.file_type or 'file'}:{self.file_id}/>"
+            msgspec.structs.force_setattr(self, "prompt_link", link)
+        elif self.prompt_link and not self.file_id:
+            parsed = parse_prompt_link(self.prompt_link)
+            if parsed is not None:
+                msgspec.structs.force_setattr(self, "file_id", parsed[1])
+                if not self.file_type:
+                    msgspec.structs.force_setattr(self, "file_type", parsed[0])
+
+    def __str__(self) -> str:
+        return self.prompt_link
+
+    @classmethod
+    def from_prompt_link(cls, link: str) -> FileLink:
+        """The FileLink of a prompt link ``<type:id/>`` (``ValueError`` if it is not one)."""
+        parsed = parse_prompt_link(link)
+        if parsed is None:
+            raise ValueError(f"not a prompt link (<type:id/>): {link!r}")
+        return cls(file_type=parsed[0], file_id=parsed[1], prompt_link=link.strip())
+
+
+def lenient_file_link(value: dict[str, Any]) -> FileLink:
+    """A FileLink from a ``links`` item or FileLink JSON, ill-typed fields dropped."""
+    return lenient_convert(FileLink, value)
+
+
+class ResultValue(Model, frozen=True, omit_defaults=True):
+    """A finished run's output: exactly one of ``str_value``, ``json_value``, ``file_link``.
+
+    As on the wire, the wire form (``to_dict(wire=True)``) has only the field that is set.
+    """
+
+    str_value: str | None = None
+    """A text answer."""
+    json_value: Any = None
+    """A structured answer (any JSON value)."""
+    file_link: str | None = None
+    """A file the run produced, as a prompt link ``<type:id/>`` (see :attr:`file`)."""
+
+    @property
+    def kind(self) -> str | None:
+        """``"str"``, ``"json"`` or ``"file"``; ``None`` while the run has no result."""
+        if self.str_value is not None:
+            return "str"
+        if self.file_link is not None:
+            return "file"
+        if self.json_value is not None:
+            return "json"
+        return None
+
+    @property
+    def file(self) -> FileLink | None:
+        """The produced file as a :class:`FileLink` (for ``download_file``), else ``None``."""
+        if self.file_link is None:
+            return None
+        parsed = parse_prompt_link(self.file_link)
+        if parsed is None:
+            return FileLink(file_id=self.file_link.strip())
+        return FileLink(file_type=parsed[0], file_id=parsed[1], prompt_link=self.file_link)
+
+    @property
+    def value(self) -> Any:
+        """The text, the JSON value or the :class:`FileLink`; ``None`` without a result."""
+        kind = self.kind
+        if kind == "str":
+            return self.str_value
+        if kind == "file":
+            return self.file
+        return self.json_value
+
+
+class ExecutionRecordResult(Model, frozen=True):
+    """The stored result of one run (``get_execution_result``): its inputs and its output."""
+
+    agent_id: str = ""
+    agent_revision: int = 0
+    created_at: int = 0
+    """Epoch milliseconds."""
+    parameters: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The parameters the run received, as sent."""
+    result: ResultValue = msgspec.field(default_factory=ResultValue)
+    """The output; empty (``result.kind is None``) until the run completed."""
+
+    @property
+    def value(self) -> Any:
+        """``result.value``: the text, the JSON value or the :class:`FileLink`, else ``None``."""
+        return self.result.value
+
+    @property
+    def text(self) -> str | None:
+        """The text answer, or ``None`` when the output is not text (or not there yet)."""
+        return self.result.str_value
+
+
+class ExecutionTreeNode(Model, frozen=True):
+    """One run of an execution tree (the run asked about, its parent or its sub-runs)."""
+
+    id: str = ""
+    agent_id: str = ""
+    parent_execution_record_id: str | None = None
+    parent_async_operation_id: str | None = None
+    depth: int = 0
+    """0 for the root run."""
+    run_type: str = ""
+    status: str = ""
+    start_time: int = 0
+    """Epoch milliseconds (as is ``end_time``)."""
+    end_time: int | None = None
+    duration_ms: int | None = None
+    total_cost: float = 0.0
+    credits_charged: int | None = None
+    subject: str | None = None
+    trigger: dict[str, Any] | None = None
+
+
+class ExecutionTreeTotals(Model, frozen=True):
+    """Totals over the runs of an execution tree."""
+
+    runs: int = 0
+    failed: int = 0
+    cost: float = 0.0
+    credits: int = 0
+    elapsed_ms: int = 0
+    truncated_by_retention: bool = False
+    """True when older runs of the tree are no longer kept."""
+
+
+class ExecutionTree(Model, frozen=True):
+    """A run with the runs it started and the run that started it (``get_execution_tree``)."""
+
+    root_execution_id: str = ""
+    """The tree's root run (not always the one asked about)."""
+    nodes: list[ExecutionTreeNode] = msgspec.field(default_factory=list)
+    """The runs, root first, each before its children."""
+    totals: ExecutionTreeTotals = msgspec.field(default_factory=ExecutionTreeTotals)
 
 
 class ListPage(Model, Generic[T], frozen=True):

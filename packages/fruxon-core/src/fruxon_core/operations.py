@@ -6,6 +6,8 @@ client cannot disagree about a path, a body or a query parameter.
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
@@ -13,19 +15,34 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from . import endpoints as ep
+from .decoding import decode_json
 from .endpoints import Endpoint, render_path
+from .http import BodyStream, Response
 from .models import (
     Agent,
     AgentParameters,
+    ApprovalRequest,
     ExecutionRecord,
+    ExecutionRecordResult,
     ExecutionRequest,
     ExecutionResult,
+    ExecutionTree,
+    FileLink,
     Integration,
     ListPage,
     Tool,
+    parse_prompt_link,
 )
+from .multipart import FileSource, file_upload_body
 
-__all__ = ["DEFAULT_PAGE_SIZE", "Call", "PageWalker", "encode_query"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "IDEMPOTENT_METHODS",
+    "Call",
+    "PageWalker",
+    "encode_query",
+    "file_id_of",
+]
 
 T = TypeVar("T")
 
@@ -42,12 +59,21 @@ class Call(Generic[T]):
     endpoint: Endpoint[T]
     path: str
     query: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
+    body: bytes | BodyStream | None = None
     agent_id: str | None = None
     """The ``{agent}`` path parameter as given, for operations about one agent."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers of this call (a multipart ``Content-Type``, a raw call's own headers)."""
+    absolute: bool = False
+    """``path`` starts at the base URL (``/v1/...``), not at ``/v1/tenants/{org}``."""
 
     def decode(self, body: bytes) -> T:
         return self.endpoint.decode(body)
+
+    def decode_response(self, response: Response) -> T:
+        """The call's result from its 2xx response."""
+        read = self.endpoint.decode_response
+        return self.endpoint.decode(response.body) if read is None else read(response)
 
     def with_page(self, token: str | None, page_size: int) -> Call[T]:
         """The same call asking for a given page (filters are repeated on every page)."""
@@ -74,6 +100,24 @@ def encode_query(
         else:
             pairs.append((key, str(value)))
     return tuple(pairs)
+
+
+def _epoch_ms(value: _dt.datetime | _dt.date | int | str | None) -> int | str | None:
+    """A time filter as the API reads it: epoch milliseconds (an ISO 8601 string passes)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a time must be a datetime, epoch milliseconds or an ISO 8601 string")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, _dt.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, _dt.date):
+        start = _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc)
+        return int(start.timestamp() * 1000)
+    raise TypeError(
+        f"a time must be a datetime, epoch milliseconds or an ISO 8601 string, got {value!r}"
+    )
 
 
 def _json(body: Any) -> bytes:
@@ -106,9 +150,14 @@ def execution_body(
     environment_slug: str | None = None,
     mode: str | None = None,
 ) -> bytes:
-    """The ExecutionRequest JSON; arguments left ``None`` are omitted."""
+    """The ExecutionRequest JSON; arguments left ``None`` are omitted.
+
+    A :class:`FileLink` among the parameter values (also inside lists and
+    dicts) is sent as its prompt link, the form agent inputs read; one in
+    ``attachments`` as its JSON object.
+    """
     request = ExecutionRequest(
-        parameters=dict(parameters) if parameters is not None else None,
+        parameters=_parameter_values(parameters) if parameters is not None else None,
         session_id=session_id,
         attachments=list(attachments) if attachments is not None else None,
         chat_user=dict(chat_user) if chat_user is not None else None,
@@ -116,6 +165,20 @@ def execution_body(
         mode=mode,
     )
     return _json_encoder.encode(request)
+
+
+def _parameter_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _link_to_prompt(value) for name, value in parameters.items()}
+
+
+def _link_to_prompt(value: Any) -> Any:
+    if isinstance(value, FileLink):
+        return value.prompt_link
+    if isinstance(value, Mapping):
+        return {key: _link_to_prompt(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_link_to_prompt(item) for item in value]
+    return value
 
 
 def execute(
@@ -265,10 +328,301 @@ def get_execution_trace(agent: str, record_id: str) -> Call[dict[str, Any]]:
     return _call(ep.GET_EXECUTION_TRACE, agent=agent, record_id=record_id)
 
 
-def _list(values: Iterable[str] | str | None) -> list[str] | None:
+def _list(values: Iterable[Any] | str | int | None) -> list[Any] | None:
     if values is None:
         return None
-    return [values] if isinstance(values, str) else list(values)
+    if isinstance(values, (str, int)):
+        return [values]
+    return list(values)
+
+
+# -- execution lifecycle ----------------------------------------------------------------
+
+
+def list_execution_records(
+    agent: str,
+    *,
+    status: str | Iterable[str] | None = None,
+    session_id: str | None = None,
+    start_time: _dt.datetime | int | str | None = None,
+    end_time: _dt.datetime | int | str | None = None,
+    revision: int | str | Iterable[int | str] | None = None,
+    origin: str | None = None,
+    participant_id: str | Iterable[str] | None = None,
+    tools: str | Iterable[str] | None = None,
+    with_tool_errors: bool = False,
+    has_tool_calls: bool = False,
+    trigger_type: str | Iterable[str] | None = None,
+    trigger_id: str | None = None,
+    run_type: str | Iterable[str] | None = None,
+    environment: str | None = None,
+    min_duration_ms: int | None = None,
+    max_duration_ms: int | None = None,
+    query: str | None = None,
+) -> Call[ListPage[ExecutionRecord]]:
+    filters = {
+        "status": _list(status),
+        "session_id": session_id,
+        "start_time": _epoch_ms(start_time),
+        "end_time": _epoch_ms(end_time),
+        "revision": _list(revision),
+        "origin": origin,
+        "participant_id": _list(participant_id),
+        "tools": _list(tools),
+        "with_tool_errors": with_tool_errors,
+        "has_tool_calls": has_tool_calls,
+        "trigger_type": _list(trigger_type),
+        "trigger_id": trigger_id,
+        "run_type": _list(run_type),
+        "environment": environment,
+        "min_duration_ms": min_duration_ms,
+        "max_duration_ms": max_duration_ms,
+        "query": query.strip() if query else None,
+    }
+    return _call(ep.LIST_EXECUTION_RECORDS, query=filters, agent=agent)
+
+
+def get_execution_result(agent: str, record_id: str) -> Call[ExecutionRecordResult]:
+    return _call(ep.GET_EXECUTION_RESULT, agent=agent, record_id=record_id)
+
+
+def get_execution_tree(agent: str, record_id: str) -> Call[ExecutionTree]:
+    return _call(ep.GET_EXECUTION_TREE, agent=agent, record_id=record_id)
+
+
+def _reason(reason: str | None) -> bytes:
+    return _json_encoder.encode({} if reason is None else {"reason": reason})
+
+
+def cancel_run(agent: str, record_id: str, reason: str | None = None) -> Call[bool]:
+    return _call(ep.CANCEL_RUN, _reason(reason), agent=agent, record_id=record_id)
+
+
+def cancel_wait(agent: str, record_id: str, reason: str | None = None) -> Call[None]:
+    return _call(ep.CANCEL_WAIT, _reason(reason), agent=agent, record_id=record_id)
+
+
+# -- human approvals --------------------------------------------------------------------
+
+
+def list_pending_approvals(
+    *, status: str | Iterable[str] | None = "PENDING", agent: str | None = None
+) -> Call[ListPage[ApprovalRequest]]:
+    return _call(ep.LIST_PENDING_APPROVALS, query={"status": _list(status), "agent": agent})
+
+
+def approval_id_of(agent: str, approval: str | ApprovalRequest | ExecutionResult) -> str:
+    """The approval request id in what the approval methods take as ``approval``.
+
+    An id, an :class:`ApprovalRequest` (of ``agent``), or a paused
+    :class:`ExecutionResult` (its ``human_approval_request_id``).
+    """
+    if isinstance(approval, ApprovalRequest):
+        if approval.agent_id and approval.agent_id != agent:
+            raise ValueError(
+                f"this approval request belongs to agent {approval.agent_id!r}, not {agent!r}"
+            )
+        return approval.id
+    if isinstance(approval, ExecutionResult):
+        if not approval.human_approval_request_id:
+            raise ValueError(
+                "this result is not waiting for an approval (it has no human_approval_request_id)"
+            )
+        return approval.human_approval_request_id
+    return approval
+
+
+Approval = ApprovalRequest | ExecutionResult | str
+
+
+def get_approval(agent: str, approval: Approval) -> Call[ApprovalRequest]:
+    return _call(ep.GET_APPROVAL, agent=agent, approval=approval_id_of(agent, approval))
+
+
+def respond_approval(agent: str, approval: Approval, text: str) -> Call[ApprovalRequest]:
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a non-empty string")
+    body = _json_encoder.encode({"text": text})
+    return _call(ep.RESPOND_APPROVAL, body, agent=agent, approval=approval_id_of(agent, approval))
+
+
+#: What ``approve()`` answers, and what ``reject()`` starts its answer with.
+APPROVE_TEXT = "approve"
+REJECT_TEXT = "reject"
+
+
+def rejection_text(reason: str | None) -> str:
+    """``reject``, or ``reject: <reason>``: a rejection, never read as an approval or a reply."""
+    reason = (reason or "").strip()
+    return f"{REJECT_TEXT}: {reason}" if reason else REJECT_TEXT
+
+
+def cancel_approval(
+    agent: str, approval: Approval, reason: str | None = None
+) -> Call[ApprovalRequest]:
+    approval_id = approval_id_of(agent, approval)
+    return _call(ep.CANCEL_APPROVAL, _reason(reason), agent=agent, approval=approval_id)
+
+
+# -- files ------------------------------------------------------------------------------
+
+
+def upload_file(
+    file: FileSource,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    temporary: bool = False,
+) -> Call[FileLink]:
+    body, multipart_type = file_upload_body(file, filename=filename, content_type=content_type)
+    call = _call(ep.UPLOAD_FILE, query={"temporary": temporary})
+    return replace(call, body=body, headers=(("Content-Type", multipart_type),))
+
+
+def file_id_of(file: str | FileLink) -> str:
+    """The file id in a :class:`FileLink`, a prompt link ``<type:id/>`` or a bare id."""
+    if isinstance(file, FileLink):
+        file_id = file.file_id
+    elif isinstance(file, str):
+        parsed = parse_prompt_link(file)
+        file_id = parsed[1] if parsed is not None else file.strip()
+    else:
+        raise TypeError(f"file must be a file id, a prompt link or a FileLink, got {file!r}")
+    if not file_id:
+        raise ValueError("file must name a file: got an empty id")
+    return file_id
+
+
+def download_file(file: str | FileLink) -> Call[tuple[bytes, str]]:
+    return _call(ep.DOWNLOAD_FILE, file=file_id_of(file))
+
+
+def download_file_to(file: str | FileLink) -> Call[None]:
+    return _call(ep.DOWNLOAD_FILE_TO, file=file_id_of(file))
+
+
+# -- raw calls --------------------------------------------------------------------------
+
+#: Methods a retry may repeat after the server may have seen the request.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+_METHOD = re.compile(r"^[A-Z]+$")
+_BAD_PATH_CHARACTER = re.compile(r"[\x00-\x20\x7f?#]")
+
+
+def _raw_path(path: str) -> tuple[str, bool]:
+    """``(path, absolute)``: ``/v1/...`` starts at the base URL, anything else at the tenant."""
+    if not isinstance(path, str) or not path.strip("/"):
+        raise ValueError(f"path must name an API route, got {path!r}")
+    if "://" in path or path.startswith("//"):
+        raise ValueError(f"path must be a path on the API, not a URL: {path!r}")
+    if _BAD_PATH_CHARACTER.search(path):
+        raise ValueError(
+            f"path {path!r} has a space, a control character, '?' or '#': put query "
+            "parameters in params= and encode ids with quote_segment()"
+        )
+    if any(segment in (".", "..") for segment in path.split("/")):
+        raise ValueError(f"path must not contain '.' or '..' segments: {path!r}")
+    absolute = path.startswith("/v1/")
+    return (path if absolute else "/" + path.lstrip("/")), absolute
+
+
+def _raw_query(params: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """``None`` values are left out, booleans are ``true``/``false``, lists repeat the key."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in (params or {}).items():
+        for item in value if isinstance(value, (list, tuple, set, frozenset)) else [value]:
+            if item is None:
+                continue
+            if isinstance(item, bool):
+                pairs.append((key, "true" if item else "false"))
+            elif isinstance(item, (_dt.datetime, _dt.date)):
+                pairs.append((key, item.isoformat()))
+            else:
+                pairs.append((key, str(item)))
+    return tuple(pairs)
+
+
+def _json_or_none(body: bytes) -> Any:
+    return decode_json(body) if body.strip() else None
+
+
+def _whole_response(response: Response) -> Response:
+    return response
+
+
+def _raw_call(
+    name: str,
+    method: str,
+    path: str,
+    params: Mapping[str, Any] | None,
+    json: Any,
+    headers: Mapping[str, str] | None,
+    *,
+    streaming: bool = False,
+    whole_response: bool = False,
+) -> Call[Any]:
+    verb = method.upper() if isinstance(method, str) else ""
+    if not _METHOD.match(verb):
+        raise ValueError(f"method must be an HTTP method such as 'GET', got {method!r}")
+    route, absolute = _raw_path(path)
+    endpoint: Endpoint[Any] = Endpoint(
+        name,
+        verb,
+        route,
+        _nothing if streaming else _json_or_none,
+        streaming=streaming,
+        idempotent=verb in IDEMPOTENT_METHODS,
+        decode_response=_whole_response if whole_response else None,
+        ends_with_done=False,
+    )
+    body = None if json is None else _json_encoder.encode(json)
+    return Call(
+        endpoint,
+        route,
+        _raw_query(params),
+        body,
+        None,
+        tuple((headers or {}).items()),
+        absolute,
+    )
+
+
+def _nothing(body: bytes) -> None:
+    return None
+
+
+def request(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> Call[Any]:
+    return _raw_call("request", method, path, params, json, headers)
+
+
+def request_raw(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> Call[Response]:
+    return _raw_call("request_raw", method, path, params, json, headers, whole_response=True)
+
+
+def request_stream(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> Call[None]:
+    return _raw_call("request_stream", method, path, params, json, headers, streaming=True)
 
 
 class PageWalker(Generic[T]):
@@ -283,6 +637,8 @@ class PageWalker(Generic[T]):
     ) -> None:
         if not call.endpoint.paged:
             raise TypeError(f"{call.endpoint.name} does not return pages")
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ValueError(f"page_size must be a positive integer, got {page_size!r}")
         self._call = call
         self._all_pages = all_pages
         self._page_size = page_size

@@ -44,7 +44,7 @@ from .exceptions import (
     error_from_response,
     not_an_event_stream,
 )
-from .http import Request, Response, Timeout, check_headers
+from .http import BodyStream, Request, Response, Timeout, check_headers
 from .models import ExecutionResult
 from .operations import Call
 from .sse import ServerSentEvent
@@ -139,15 +139,23 @@ class Pipeline:
         return CallRunner(self, call)
 
     def base_headers(self, call: Call[Any]) -> dict[str, str]:
+        endpoint = call.endpoint
         headers = {
             "User-Agent": self._user_agent,
-            "Accept": "text/event-stream" if call.endpoint.streaming else "application/json",
+            "Accept": endpoint.accept
+            or ("text/event-stream" if endpoint.streaming else "application/json"),
         }
-        if call.body is not None:
+        body = call.body
+        if body is not None:
             headers["Content-Type"] = "application/json"
+            if isinstance(body, BodyStream) and body.length is not None:
+                headers["Content-Length"] = str(body.length)
         default_headers = self.config.default_headers
         if default_headers:
             headers.update(default_headers)
+        if call.headers:
+            request = Request("", "", headers).with_headers(dict(call.headers))
+            headers = dict(request.headers)
         return headers
 
 
@@ -175,7 +183,10 @@ class CallRunner(Generic[T]):
         headers = pipeline.base_headers(call)
         if self.context.idempotency_key:
             headers["Idempotency-Key"] = self.context.idempotency_key
-        prefix, prefix_path = _api_prefix(config)
+        if call.absolute:
+            prefix, prefix_path = config.base_url, urlsplit(config.base_url).path
+        else:
+            prefix, prefix_path = _api_prefix(config)
         url = f"{prefix}{call.path}"
         if call.query:
             url += "?" + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in call.query)
@@ -259,10 +270,15 @@ class CallRunner(Generic[T]):
     def finish(self, response: Response) -> T:
         """Map a complete response to the operation's result, or raise its error."""
         self.check_status(response)
-        result = self.call.decode(response.body)
-        if self.context.retries and isinstance(result, ExecutionResult):
-            msgspec.structs.force_setattr(result, "retries", self.context.retries)
+        result = self.call.decode_response(response)
+        if isinstance(result, ExecutionResult):
+            self.annotate(result)
         return result
+
+    def annotate(self, result: ExecutionResult) -> None:
+        """Fill in what the client knows about a run's result: the retries it spent."""
+        if self.context.retries:
+            msgspec.structs.force_setattr(result, "retries", self.context.retries)
 
     def check_status(self, response: Response) -> None:
         """Run the response hooks; raise the mapped API error for a non-2xx status.
@@ -294,6 +310,9 @@ class CallRunner(Generic[T]):
         decision = self.hook.fruxon_retry_decision(error=error, context=context)
         if decision is None or not decision.retry or context.retries >= context.max_retries:
             raise error
+        body = self.call.body
+        if isinstance(body, BodyStream) and not body.can_send:
+            raise error  # a one-shot upload (a pipe, a socket) cannot be sent again
         remaining = self.remaining()
         if remaining is not None and decision.delay >= remaining:
             raise error
@@ -348,8 +367,8 @@ class StreamProgress:
             raise self.runner.fail(stream_error(event))
 
     def end_of_stream(self) -> None:
-        """EOF reached: raise unless a terminal event arrived."""
-        if self.terminal is None:
+        """EOF reached: raise unless a terminal event arrived (or the stream needs none)."""
+        if self.terminal is None and self.runner.call.endpoint.ends_with_done:
             raise self.runner.fail(FruxonConnectionError("stream ended without a terminal event"))
 
     def broken(self, error: FruxonConnectionError) -> FruxonError:
@@ -358,8 +377,7 @@ class StreamProgress:
 
     def result(self) -> ExecutionResult:
         result = self.collector.result()
-        if self.runner.context.retries:
-            msgspec.structs.force_setattr(result, "retries", self.runner.context.retries)
+        self.runner.annotate(result)
         return result
 
 

@@ -27,8 +27,11 @@ from .config_fields import (
 
 __all__ = [
     "PARAMETER_TYPES",
+    "RESULT_TYPES",
     "AgentDefinition",
     "AgentScript",
+    "ApprovalScript",
+    "ConsultScript",
     "ParameterSpec",
     "RevisionDefinition",
     "ToolCallScript",
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 PARAMETER_TYPES = ("STRING", "INTEGER", "FLOAT", "BOOLEAN", "JSON")
+RESULT_TYPES = ("STRING", "JSON", "FILE")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,45 @@ class ToolCallScript:
 
 
 @dataclass(frozen=True)
+class ApprovalScript:
+    """The human-approval gate of an agent with `pause_for_approval` (all templates).
+
+    `tool` is the gated tool's key (`integrationId.toolId`), `message` the
+    outbound message shown to approvers (default: the reply), `parameters` the
+    proposed tool parameters. Once approved, the run calls the tool (when one
+    is named; its result is `tool_result`) and answers `approved_reply`, after
+    `resume_ms`. `expires_after_ms` > 0 lets the request expire (the run is
+    then CANCELLED).
+    """
+
+    gate_type: str = "TOOL_FLOW_STEP"
+    tool: str = ""
+    message: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    approvers: tuple[str, ...] = ()
+    expires_after_ms: int = 0
+    approved_reply: str = "Approved by {responded_by}: done."
+    tool_result: Any = field(default_factory=lambda: {"status": "done"})
+    resume_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ConsultScript:
+    """The consult wait of an agent with `pause_for_consult`.
+
+    The run waits for `participant` (a `participant_kind`); nobody answers in
+    the emulator, so it waits until `:cancelWait` (then it answers
+    `cancelled_reply`, after `resume_ms`), `:cancelRun` or the expiry.
+    """
+
+    participant: str = "Finance team"
+    participant_kind: str = "HUMAN"
+    expires_after_ms: int = 0
+    cancelled_reply: str = "No answer from {participant}: going ahead without it."
+    resume_ms: int = 0
+
+
+@dataclass(frozen=True)
 class AgentScript:
     """How a run unfolds: tool calls, then the reply split into text chunks.
 
@@ -76,7 +119,20 @@ class AgentScript:
     `pause_for_approval` makes every run stop on a human-approval gate after
     its reply instead of finishing: the stream ends in the `done` pause form,
     `:execute` answers `status: "WaitingForHuman"` with a
-    `humanApprovalRequestId`, and the record stays `WAITING_FOR_ASYNC`.
+    `humanApprovalRequestId`, and the record stays `WAITING_FOR_ASYNC` until
+    the approval is answered (`approval` says what happens then).
+    `pause_for_consult` makes it wait on a consult instead (`consult`).
+
+    `pacing_ms` None means "the server's default pace" (`--pacing-ms`).
+
+    `result_type` is what the run's result holds: STRING (the reply), JSON
+    (`result_json`, templated) or FILE (the reply saved as a file named
+    `result_file_name`, of `result_content_type`; the result is its link).
+
+    `file_parameter` names a parameter holding a stored file (its prompt link
+    or id); when the parameter is absent the first `attachments` item is used.
+    The file's `{file_name}`, `{file_size}`, `{file_content_type}`,
+    `{file_type}` and `{file_id}` are then template values.
     """
 
     reply: str = "Hello from {agent}."
@@ -85,13 +141,21 @@ class AgentScript:
     repeat_count_parameter: str | None = None
     tool_calls: tuple[ToolCallScript, ...] = ()
     links: tuple[Mapping[str, Any], ...] = ()
-    pacing_ms: int = 0
+    pacing_ms: int | None = None
     llm_latency_ms: int = 250
     model: str = "emulated-llm"
     base_input_tokens: int = 40
     input_price_per_token: float = 0.000002
     output_price_per_token: float = 0.000008
     pause_for_approval: bool = False
+    approval: ApprovalScript = field(default_factory=ApprovalScript)
+    pause_for_consult: bool = False
+    consult: ConsultScript = field(default_factory=ConsultScript)
+    result_type: str = "STRING"
+    result_json: Any = None
+    result_file_name: str = "{agent}-result.txt"
+    result_content_type: str = "text/plain"
+    file_parameter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,8 +224,51 @@ def _parse_tool_call(table: Mapping[str, Any], where: str) -> ToolCallScript:
     )
 
 
+def _non_negative(table: Mapping[str, Any], key: str, where: str, default: int) -> int:
+    value = read_int(table, key, where, default)
+    if value < 0:
+        raise ConfigError(f"{where}.{key} must not be negative")
+    return value
+
+
+def _parse_approval(table: Mapping[str, Any], where: str) -> ApprovalScript:
+    defaults = ApprovalScript()
+    return ApprovalScript(
+        gate_type=read_str(table, "gate_type", where, defaults.gate_type),
+        tool=read_str(table, "tool", where),
+        message=read_optional_str(table, "message", where),
+        parameters=dict(read_table(table, "parameters", where)),
+        approvers=read_str_list(table, "approvers", where),
+        expires_after_ms=_non_negative(table, "expires_after_ms", where, 0),
+        approved_reply=read_str(table, "approved_reply", where, defaults.approved_reply),
+        tool_result=table.get("tool_result", defaults.tool_result),
+        resume_ms=_non_negative(table, "resume_ms", where, 0),
+    )
+
+
+def _parse_consult(table: Mapping[str, Any], where: str) -> ConsultScript:
+    defaults = ConsultScript()
+    return ConsultScript(
+        participant=read_str(table, "participant", where, defaults.participant),
+        participant_kind=read_str(table, "participant_kind", where, defaults.participant_kind),
+        expires_after_ms=_non_negative(table, "expires_after_ms", where, 0),
+        cancelled_reply=read_str(table, "cancelled_reply", where, defaults.cancelled_reply),
+        resume_ms=_non_negative(table, "resume_ms", where, 0),
+    )
+
+
 def _parse_script(table: Mapping[str, Any], where: str) -> AgentScript:
     tool_calls = read_table_list(table, "tool_calls", where)
+    pause_for_approval = read_bool(table, "pause_for_approval", where, False)
+    pause_for_consult = read_bool(table, "pause_for_consult", where, False)
+    if pause_for_approval and pause_for_consult:
+        raise ConfigError(f"{where}: pause_for_approval and pause_for_consult exclude each other")
+    result_type = read_str(table, "result_type", where, "STRING").upper()
+    if result_type not in RESULT_TYPES:
+        raise ConfigError(f"{where}.result_type must be one of {', '.join(RESULT_TYPES)}")
+    pacing = read_optional_int(table, "pacing_ms", where)
+    if pacing is not None and pacing < 0:
+        raise ConfigError(f"{where}.pacing_ms must not be negative")
     return AgentScript(
         reply=read_str(table, "reply", where, AgentScript.reply),
         follow_up_reply=read_optional_str(table, "follow_up_reply", where),
@@ -172,7 +279,7 @@ def _parse_script(table: Mapping[str, Any], where: str) -> AgentScript:
             for index, call in enumerate(tool_calls)
         ),
         links=tuple(dict(link) for link in read_table_list(table, "links", where)),
-        pacing_ms=read_int(table, "pacing_ms", where, 0),
+        pacing_ms=pacing,
         llm_latency_ms=read_int(table, "llm_latency_ms", where, AgentScript.llm_latency_ms),
         model=read_str(table, "model", where, AgentScript.model),
         base_input_tokens=read_int(table, "base_input_tokens", where, 40),
@@ -182,7 +289,17 @@ def _parse_script(table: Mapping[str, Any], where: str) -> AgentScript:
         output_price_per_token=read_number(
             table, "output_price_per_token", where, AgentScript.output_price_per_token
         ),
-        pause_for_approval=read_bool(table, "pause_for_approval", where, False),
+        pause_for_approval=pause_for_approval,
+        approval=_parse_approval(read_table(table, "approval", where), f"{where}.approval"),
+        pause_for_consult=pause_for_consult,
+        consult=_parse_consult(read_table(table, "consult", where), f"{where}.consult"),
+        result_type=result_type,
+        result_json=table.get("result_json"),
+        result_file_name=read_str(table, "result_file_name", where, AgentScript.result_file_name),
+        result_content_type=read_str(
+            table, "result_content_type", where, AgentScript.result_content_type
+        ),
+        file_parameter=read_optional_str(table, "file_parameter", where),
     )
 
 

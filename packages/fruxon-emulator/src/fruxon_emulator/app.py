@@ -5,7 +5,8 @@ methods, `%2F` in ids, `:verb` suffixes, garbage paths — reaches our
 dispatcher, so every answer is problem+json and nothing reaches a 500 unless
 a fault asked for it. Order per request: route match, count, authenticate,
 check the key's scope for the route (403 `insufficient_scope`), read the
-body (413), plan faults, inject latency/status, run the handler.
+body (413; an `upload` route reads its multipart body itself), plan faults,
+inject latency/status, run the handler.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class EmulatorHandler:
             raise matched
         route, params = matched
         require_scope(route.scope, scopes)
-        body = await read_body(request, self.state.config.max_body_bytes)
+        body = b"" if route.upload else await read_body(request, self.state.config.max_body_bytes)
         plan = self._fault_plan(request, tenant, route, params)
         if plan.latency_ms:
             await asyncio.sleep(plan.latency_ms / 1000)

@@ -22,12 +22,14 @@ from .config_fields import (
     ConfigError,
     read_bool,
     read_int,
+    read_optional_int,
     read_optional_str,
     read_str,
     read_str_list,
     read_table,
     read_table_list,
 )
+from .files import FileSeed, guess_content_type
 from .parameters import parameter_metadata
 from .scopes import SCOPES
 
@@ -38,6 +40,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_UPLOAD_BYTES",
+    "DEFAULT_TEMPORARY_FILE_TTL_MS",
+    "MAX_PACING_MS",
     "ConfigError",
     "EmulatorConfig",
     "IntegrationSeed",
@@ -52,6 +57,9 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # `/storage` uploads: 413 above this
+DEFAULT_TEMPORARY_FILE_TTL_MS = 24 * 60 * 60 * 1000  # `?temporary=true` files live 24 h
+MAX_PACING_MS = 10_000
 SEED_TIMESTAMP_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z: stable createdAt for seeds
 
 
@@ -98,6 +106,10 @@ class EmulatorConfig:
     agents: tuple[AgentDefinition, ...] = ()
     integrations: tuple[IntegrationSeed, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    files: tuple[FileSeed, ...] = ()
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    temporary_file_ttl_ms: int = DEFAULT_TEMPORARY_FILE_TTL_MS
+    default_pacing_ms: int | None = None
     _keys: Mapping[str, TenantConfig] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -218,6 +230,33 @@ def _tables(data: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, A
     return items
 
 
+def _parse_file(file_id: str, table: Mapping[str, Any], tenant: str) -> FileSeed:
+    """`[files.<id>]`: `text` (UTF-8) is the content; the name and type are optional."""
+    where = f"files.{file_id}"
+    name = read_str(table, "display_name", where, file_id)
+    return FileSeed(
+        id=file_id,
+        tenant=read_str(table, "tenant", where, tenant),
+        display_name=name,
+        content_type=guess_content_type(read_optional_str(table, "content_type", where), name),
+        data=read_str(table, "text", where).encode(),
+    )
+
+
+def _positive(settings: Mapping[str, Any], key: str, default: int) -> int:
+    value = read_int(settings, key, "emulator", default)
+    if value <= 0:
+        raise ConfigError(f"emulator.{key} must be a positive integer")
+    return value
+
+
+def _pacing(settings: Mapping[str, Any]) -> int | None:
+    value = read_optional_int(settings, "default_pacing_ms", "emulator")
+    if value is not None and not 0 <= value <= MAX_PACING_MS:
+        raise ConfigError(f"emulator.default_pacing_ms must be between 0 and {MAX_PACING_MS}")
+    return value
+
+
 def config_from_mapping(data: Mapping[str, Any]) -> EmulatorConfig:
     """Build a config from already-parsed TOML (handy for tests: pass a dict)."""
     tenants = _parse_tenants(data)
@@ -228,13 +267,25 @@ def config_from_mapping(data: Mapping[str, Any]) -> EmulatorConfig:
     integrations = tuple(
         _parse_integration(name, table, primary) for name, table in _tables(data, "integrations")
     )
+    files = tuple(_parse_file(name, table, primary) for name, table in _tables(data, "files"))
     known = {tenant.id for tenant in tenants}
-    for used in [agent.tenant for agent in agents] + [seed.tenant for seed in integrations]:
+    used_by = [agent.tenant for agent in agents] + [seed.tenant for seed in integrations]
+    for used in used_by + [seed.tenant for seed in files]:
         if used not in known:
             raise ConfigError(f"tenant {used!r} is used but not declared under [tenants]")
     settings = read_table(data, "emulator", "config")
-    max_body = read_int(settings, "max_body_bytes", "emulator", DEFAULT_MAX_BODY_BYTES)
-    return EmulatorConfig(tenants, agents, integrations, max_body)
+    return EmulatorConfig(
+        tenants,
+        agents,
+        integrations,
+        read_int(settings, "max_body_bytes", "emulator", DEFAULT_MAX_BODY_BYTES),
+        files=files,
+        max_upload_bytes=_positive(settings, "max_upload_bytes", DEFAULT_MAX_UPLOAD_BYTES),
+        temporary_file_ttl_ms=_positive(
+            settings, "temporary_file_ttl_ms", DEFAULT_TEMPORARY_FILE_TTL_MS
+        ),
+        default_pacing_ms=_pacing(settings),
+    )
 
 
 def parse_config(text: str) -> EmulatorConfig:

@@ -29,13 +29,15 @@ payload per event, and the stdlib encoder was the emulator's largest cost.
 
 @dataclass(frozen=True)
 class JsonReply:
+    """A JSON answer; with no payload (`None`) it has no body at all (204, 202)."""
+
     status: int
     payload: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
 
     def body_bytes(self) -> bytes:
-        return b"" if self.status == 204 else encode_json(self.payload)
+        return b"" if self.status == 204 or self.payload is None else encode_json(self.payload)
 
     def with_headers(self, extra: Mapping[str, str]) -> JsonReply:
         return JsonReply(self.status, self.payload, {**self.headers, **extra}, self.content_type)
@@ -46,8 +48,8 @@ def problem_reply(problem: ProblemError, instance: str) -> JsonReply:
 
 
 def render_reply(reply: JsonReply) -> web.Response:
-    if reply.status == 204:
-        return web.Response(status=204, headers=reply.headers)
+    if reply.status == 204 or reply.payload is None:
+        return web.Response(status=reply.status, headers=reply.headers)
     response = web.Response(status=reply.status, body=reply.body_bytes(), headers=reply.headers)
     response.content_type = reply.content_type
     return response

@@ -49,7 +49,10 @@ def parse_path(raw_path: str) -> ParsedPath:
 class Route:
     """One operation; `template` is relative to `/v1/tenants/{tenant}/`.
 
-    `scope` is what a scoped API key needs to use it (see `scopes`).
+    `scope` is what a scoped API key needs to use it (see `scopes`);
+    `purpose` says in one line what it is for. `runs_agent` routes get the
+    agent's configured faults. An `upload` route reads its own (multipart)
+    body, bounded by `max_upload_bytes` instead of `max_body_bytes`.
     """
 
     method: str
@@ -57,6 +60,8 @@ class Route:
     handler: Handler
     scope: str
     runs_agent: bool = False
+    purpose: str = ""
+    upload: bool = False
 
     @property
     def name(self) -> str:

@@ -6,13 +6,20 @@ needs a scope the key lacks gets 403 problem+json with the members the 2.0.2
 client turns into `InsufficientScopeError` (spec §6.1):
 `{"error": "insufficient_scope", "required": "<scope>", "granted": [...]}`.
 
-The platform's real scope names are not in any source the spec could check,
-so these are the emulator's own: one per route family, kept small.
+The platform's real scope names are mostly not in any source the spec could
+check, so these are the emulator's own: one per route family, kept small. The
+one the survey does record is `assets:write` for `POST /storage` (§3.3.4);
+`assets:read` for downloads is named after it.
 
 * `agents:read`: `GET agents`, `GET agents/{a}`, a revision's parameters,
-  execution records (the record, its trace, its result);
+  execution records (list, record, trace, tree, result), approvals (list, get);
 * `agents:execute`: `:execute`, `:stream`, their revision routes, `:test`,
-  `:streamTest`, draft runs;
+  `:streamTest`, draft runs, and stopping runs (`:cancelRun`, `:cancelWait`);
+* `approvals:write`: answering or cancelling an approval request (`:respond`,
+  `:cancel`): deciding a gated action is a privilege of its own, which a key
+  that may run the agent need not have;
+* `assets:read`: downloading a stored file (`GET storage/{id}`);
+* `assets:write`: uploading one (`POST storage`);
 * `integrations:read`: `GET integrations`, `GET integrations/{i}`,
   `GET …/tools`, `GET …/tools/{t}`;
 * `integrations:write`: creating and updating integrations and tools,
@@ -30,6 +37,9 @@ from .problems import ProblemError
 __all__ = [
     "AGENTS_EXECUTE",
     "AGENTS_READ",
+    "APPROVALS_WRITE",
+    "ASSETS_READ",
+    "ASSETS_WRITE",
     "INTEGRATIONS_READ",
     "INTEGRATIONS_WRITE",
     "SCOPES",
@@ -38,11 +48,22 @@ __all__ = [
 
 AGENTS_READ = "agents:read"
 AGENTS_EXECUTE = "agents:execute"
+APPROVALS_WRITE = "approvals:write"
+ASSETS_READ = "assets:read"
+ASSETS_WRITE = "assets:write"
 INTEGRATIONS_READ = "integrations:read"
 INTEGRATIONS_WRITE = "integrations:write"
 
 #: Every scope a route can require; a scoped key may only list these.
-SCOPES = (AGENTS_READ, AGENTS_EXECUTE, INTEGRATIONS_READ, INTEGRATIONS_WRITE)
+SCOPES = (
+    AGENTS_READ,
+    AGENTS_EXECUTE,
+    APPROVALS_WRITE,
+    ASSETS_READ,
+    ASSETS_WRITE,
+    INTEGRATIONS_READ,
+    INTEGRATIONS_WRITE,
+)
 
 
 def require_scope(required: str, granted: Sequence[str] | None) -> None:

@@ -12,14 +12,17 @@ import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .agents import AgentDefinition, ToolCallScript
+from .agents import AgentDefinition, AgentScript, ToolCallScript
+from .files import file_type_of, prompt_link
 from .sessions import Turn
 
 __all__ = [
     "AgentRun",
+    "OutputFile",
+    "Pause",
     "RunInput",
     "ToolCallOutcome",
     "render_template",
@@ -69,6 +72,8 @@ class RunInput:
     history: tuple[Turn, ...]
     origin: str = "PRODUCTION"
     environment_slug: str | None = None
+    pacing_ms: int = 0
+    extra_context: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def input_text(self) -> str:
@@ -88,8 +93,49 @@ class ToolCallOutcome:
 
 
 @dataclass(frozen=True)
+class Pause:
+    """What a paused run waits for (`kind` APPROVAL or CONSULT), rendered at run time.
+
+    `details` are the wait's wire fields (the approval request's, or the
+    consult's `waitingFor` ones); `resume` is what the run does once the wait
+    resolves: the reply template still holding `{responded_by}`, `{decision}`
+    and `{response_text}`, the gated tool, the resume delay and the prices.
+    """
+
+    kind: str
+    id: str
+    expires_after_ms: int
+    details: Mapping[str, Any]
+    resume: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """The file a FILE-result run writes when it completes."""
+
+    file_id: str
+    name: str
+    content_type: str
+    data: bytes
+
+    @property
+    def prompt_link(self) -> str:
+        return prompt_link(file_type_of(self.content_type), self.file_id)
+
+    def link(self) -> dict[str, Any]:
+        """Its FileLink, as `links[]` and `/storage` show it."""
+        return {
+            "fileId": self.file_id,
+            "fileType": file_type_of(self.content_type),
+            "contentType": self.content_type,
+            "promptLink": self.prompt_link,
+            "displayName": self.name,
+        }
+
+
+@dataclass(frozen=True)
 class AgentRun:
-    """One played script; `approval_request_id` is set when it paused for a human."""
+    """One played script; `pause` is set when it stopped to wait (still open)."""
 
     record_id: str
     input: RunInput
@@ -101,12 +147,20 @@ class AgentRun:
     start_ms: int
     plan_end_ms: int
     end_ms: int
-    approval_request_id: str | None = None
+    pause: Pause | None = None
+    result: Mapping[str, Any] = field(default_factory=dict)
+    output_file: OutputFile | None = None
 
     @property
     def paused(self) -> bool:
-        """True when the run stopped on a human-approval gate (still open)."""
-        return self.approval_request_id is not None
+        """True when the run stopped on a wait (approval or consult) and is still open."""
+        return self.pause is not None
+
+    @property
+    def approval_request_id(self) -> str | None:
+        """The human-approval request a paused run waits on (None for a consult)."""
+        pause = self.pause
+        return pause.id if pause is not None and pause.kind == "APPROVAL" else None
 
     @property
     def response(self) -> str:
@@ -135,8 +189,11 @@ class AgentRun:
 
 def _context(run_input: RunInput) -> dict[str, Any]:
     history = run_input.history
+    script = run_input.agent.script
     return {
+        **({"participant": script.consult.participant} if script.pause_for_consult else {}),
         **run_input.parameters,
+        **run_input.extra_context,
         "agent": run_input.agent.id,
         "agent_name": run_input.agent.display_name,
         "revision": run_input.revision,
@@ -201,6 +258,81 @@ def _input_tokens(run_input: RunInput, tool_calls: tuple[ToolCallOutcome, ...]) 
     return run_input.agent.script.base_input_tokens + words + tool_words + history_tokens
 
 
+def _resume_costs(script: AgentScript) -> dict[str, Any]:
+    return {
+        "llmLatencyMs": script.llm_latency_ms,
+        "model": script.model,
+        "baseInputTokens": script.base_input_tokens,
+        "inputPrice": script.input_price_per_token,
+        "outputPrice": script.output_price_per_token,
+    }
+
+
+def _pause(script: AgentScript, context: Mapping[str, Any], response: str) -> Pause | None:
+    if script.pause_for_approval:
+        gate = script.approval
+        tool = None
+        if gate.tool:
+            tool = {
+                "key": gate.tool,
+                "parameters": render_value(dict(gate.parameters), context),
+                "result": render_value(gate.tool_result, context),
+            }
+        return Pause(
+            kind="APPROVAL",
+            id=str(uuid.uuid4()),
+            expires_after_ms=gate.expires_after_ms,
+            details={
+                "gateType": gate.gate_type,
+                "toolKey": gate.tool,
+                "outboundMessage": response
+                if gate.message is None
+                else render_template(gate.message, context),
+                "proposedParameters": render_value(dict(gate.parameters), context),
+                "authorizedApprovers": list(gate.approvers),
+            },
+            resume={
+                "reply": render_template(gate.approved_reply, context),
+                "tool": tool,
+                "resumeMs": gate.resume_ms,
+                **_resume_costs(script),
+            },
+        )
+    if script.pause_for_consult:
+        consult = script.consult
+        return Pause(
+            kind="CONSULT",
+            id=str(uuid.uuid4()),
+            expires_after_ms=consult.expires_after_ms,
+            details={
+                "displayName": consult.participant,
+                "participantKind": consult.participant_kind,
+                "topicId": str(uuid.uuid4()),
+            },
+            resume={
+                "reply": render_template(consult.cancelled_reply, context),
+                "tool": None,
+                "resumeMs": consult.resume_ms,
+                **_resume_costs(script),
+            },
+        )
+    return None
+
+
+def _result(
+    script: AgentScript, context: Mapping[str, Any], response: str
+) -> tuple[dict[str, Any], OutputFile | None]:
+    """The run's ResultValue (and the file a FILE result writes)."""
+    if script.result_type == "JSON":
+        value = script.result_json if script.result_json is not None else {"response": "{reply}"}
+        return {"jsonValue": render_value(value, {**context, "reply": response})}, None
+    if script.result_type == "FILE":
+        name = render_template(script.result_file_name, context)
+        output = OutputFile(str(uuid.uuid4()), name, script.result_content_type, response.encode())
+        return {"fileLink": output.prompt_link}, output
+    return {"strValue": response}, None
+
+
 def run_script(run_input: RunInput, now_ms: int) -> AgentRun:
     """Play the script once; the caller decides about pacing and persistence."""
     script = run_input.agent.script
@@ -210,8 +342,12 @@ def run_script(run_input: RunInput, now_ms: int) -> AgentRun:
     tool_calls = _tool_calls(run_input, context, plan_end, record_id)
     chunks = tuple(_reply_chunks(run_input, context))
     answer_start = tool_calls[-1].end_ms if tool_calls else plan_end
-    answer_ms = script.llm_latency_ms + script.pacing_ms * max(len(chunks) - 1, 0)
+    answer_ms = script.llm_latency_ms + run_input.pacing_ms * max(len(chunks) - 1, 0)
     links = tuple(render_value(dict(link), context) for link in script.links)
+    response = "".join(chunks)
+    result, output_file = _result(script, context, response)
+    if output_file is not None:
+        links += (output_file.link(),)
     return AgentRun(
         record_id=record_id,
         input=run_input,
@@ -223,5 +359,7 @@ def run_script(run_input: RunInput, now_ms: int) -> AgentRun:
         start_ms=now_ms,
         plan_end_ms=plan_end,
         end_ms=answer_start + answer_ms,
-        approval_request_id=str(uuid.uuid4()) if script.pause_for_approval else None,
+        pause=_pause(script, context, response),
+        result=result,
+        output_file=output_file,
     )

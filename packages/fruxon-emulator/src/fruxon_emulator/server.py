@@ -4,6 +4,10 @@ caller's event loop (running_emulator) or in the foreground (the CLI).
 The thread form is what synchronous code needs — pytest fixtures, the sync
 client's tests, `fruxon run --emulator`, benchmarks — because the server
 must keep answering while the calling thread blocks on a socket.
+
+`pacing_ms` is the pause between text chunks for agents whose script sets no
+`pacing_ms` of its own; None means the config's `[emulator] default_pacing_ms`
+(else 0, instant). Only `fruxon-emulator serve` paces by default.
 """
 
 from __future__ import annotations
@@ -70,16 +74,18 @@ class ListeningEmulator:
         config: EmulatorConfig,
         db: str | os.PathLike[str] | None = None,
         host: str = "127.0.0.1",
+        pacing_ms: int | None = None,
     ) -> None:
         self.config = config
         self.db = db
         self.host = host
+        self.pacing_ms = pacing_ms
         self.port = 0
         self.state: EmulatorState | None = None
         self._runner: web.ServerRunner | None = None
 
     async def open(self, port: int = 0) -> None:
-        state = EmulatorState(self.config, self.db)
+        state = EmulatorState(self.config, self.db, self.pacing_ms)
         server = create_web_server(state)
         runner = web.ServerRunner(server, shutdown_timeout=_SHUTDOWN_TIMEOUT_S)
         await runner.setup()
@@ -94,7 +100,7 @@ class ListeningEmulator:
             await self._runner.cleanup()
             self._runner = None
         if self.state is not None:
-            self.state.close()
+            await self.state.aclose()
 
     # -- what callers need to talk to it -------------------------------------------------
     @property
@@ -145,9 +151,10 @@ async def running_emulator(
     db: str | os.PathLike[str] | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    pacing_ms: int | None = None,
 ) -> AsyncIterator[ListeningEmulator]:
     """`async with running_emulator() as emu:` — serve on the current loop."""
-    emulator = ListeningEmulator(resolve_config(config), db, host)
+    emulator = ListeningEmulator(resolve_config(config), db, host, pacing_ms)
     await emulator.open(port)
     try:
         yield emulator
@@ -168,8 +175,9 @@ class EmulatorServer(ListeningEmulator):
         db: str | os.PathLike[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        pacing_ms: int | None = None,
     ) -> None:
-        super().__init__(resolve_config(config), db, host)
+        super().__init__(resolve_config(config), db, host, pacing_ms)
         self.requested_port = port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -3,7 +3,11 @@
 In-memory by default so every emulator starts clean; with a file (`--db`)
 records survive a restart, which is what lets a test fetch a trace from a
 run made by a previous process. Only the event-loop thread touches the
-connection.
+connection, which the wait and file tables (`waits`, `files`) share.
+
+A record saved IN_PROGRESS belongs to a run of this process; one found
+IN_PROGRESS when a file is reopened was cut off by a stop, so opening the
+store marks it FAILED.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ CREATE TABLE IF NOT EXISTS execution_records (
     trace TEXT NOT NULL
 )
 """
+_INDEX = (
+    "CREATE INDEX IF NOT EXISTS records_by_agent"
+    " ON execution_records (tenant, agent_id, created_at)"
+)
+_ORPHAN_ERROR = "The emulator stopped while the run was in progress."
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,29 @@ class RecordStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_INDEX)
+        self._fail_orphans()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._db
+
+    def _fail_orphans(self) -> None:
+        rows = self._db.execute(
+            "SELECT id, record FROM execution_records WHERE record LIKE '%\"IN_PROGRESS\"%'"
+        ).fetchall()
+        for record_id, text in rows:
+            record = json.loads(text)
+            if record.get("status") == "IN_PROGRESS":
+                record.update(status="FAILED", error=_ORPHAN_ERROR)
+                self._db.execute(
+                    "UPDATE execution_records SET record = ? WHERE id = ?",
+                    (json.dumps(record), record_id),
+                )
 
     def save(self, tenant: str, record: Mapping[str, Any], trace: Mapping[str, Any]) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO execution_records VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO execution_records VALUES (?, ?, ?, ?, ?, ?)",
             (
                 record["id"],
                 tenant,
@@ -67,19 +95,29 @@ class RecordStore:
             return None
         return StoredRecord(json.loads(row[0]), json.loads(row[1]))
 
-    def mark_failed(self, record_id: str, message: str) -> None:
-        """A stream that ended in an `error` event leaves a FAILED record (waiting no more)."""
+    def update(self, record_id: str, record: Mapping[str, Any], trace: Mapping[str, Any]) -> None:
+        """Replace a record and its trace in place (keeping its list position)."""
+        self._db.execute(
+            "UPDATE execution_records SET record = ?, trace = ? WHERE id = ?",
+            (json.dumps(record), json.dumps(trace), record_id),
+        )
+
+    def get(self, record_id: str) -> StoredRecord | None:
         row = self._db.execute(
-            "SELECT record FROM execution_records WHERE id = ?", (record_id,)
+            "SELECT record, trace FROM execution_records WHERE id = ?", (record_id,)
         ).fetchone()
         if row is None:
-            return
-        record = json.loads(row[0])
-        record.update(status="FAILED", error=message)
-        record.pop("waitingFor", None)
-        self._db.execute(
-            "UPDATE execution_records SET record = ? WHERE id = ?", (json.dumps(record), record_id)
-        )
+            return None
+        return StoredRecord(json.loads(row[0]), json.loads(row[1]))
+
+    def records(self, tenant: str, agent_id: str) -> list[StoredRecord]:
+        """The agent's records, newest first (by start time, then by insertion)."""
+        rows = self._db.execute(
+            "SELECT record, trace FROM execution_records WHERE tenant = ? AND agent_id = ?"
+            " ORDER BY created_at DESC, rowid DESC",
+            (tenant, agent_id),
+        ).fetchall()
+        return [StoredRecord(json.loads(row[0]), json.loads(row[1])) for row in rows]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM execution_records").fetchone()[0])

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -32,11 +31,21 @@ _FLUSH_WAIT_S = 2.0
 _STALL_CHECK_MS = 50
 _WRITE_BYTES = 16 * 1024  # unpaced frames are written (and the loop yielded to) per this many bytes
 
+Terminal = SseEvent | Callable[[], SseEvent]
+"""The last event, or what produces it once every other event went out."""
+
 
 def encode_frame(name: str, data: Mapping[str, Any], *, final_blank: bool = True) -> bytes:
     """`event: <name>\\ndata: <one-line JSON>\\n\\n` (the blank line optional)."""
     frame = b"event: " + name.encode() + b"\ndata: " + encode_json(data) + b"\n"
     return frame + b"\n" if final_blank else frame
+
+
+def _then(events: Iterable[SseEvent], terminal: Terminal) -> Iterator[tuple[SseEvent, bool]]:
+    """Each event with False, then the terminal one with True."""
+    for event in events:
+        yield event, False
+    yield (terminal if isinstance(terminal, SseEvent) else terminal()), True
 
 
 class StreamOutcome(enum.Enum):
@@ -70,8 +79,12 @@ class EventStream:
             response.force_close()
         return response
 
-    async def deliver(self, events: Iterable[SseEvent], terminal: SseEvent) -> StreamOutcome:
-        """Send every event, then the terminal one, unless a fault intervenes."""
+    async def deliver(self, events: Iterable[SseEvent], terminal: Terminal) -> StreamOutcome:
+        """Send every event, then the terminal one, unless a fault intervenes.
+
+        A callable terminal is called only when it is due, so it can settle
+        the run (and decide between `done` and a cancellation) at that moment.
+        """
         await self.response.prepare(self.request)
         self.stats.streams_open += 1
         self.stats.streams_started += 1
@@ -90,13 +103,13 @@ class EventStream:
             self.stats.streams_completed += 1
         return outcome
 
-    async def _pump(self, events: Iterable[SseEvent], terminal: SseEvent) -> StreamOutcome:
+    async def _pump(self, events: Iterable[SseEvent], terminal: Terminal) -> StreamOutcome:
         plan = self.plan
         faults_at = {plan.drop_after, plan.error_after, plan.stall_after, plan.malformed_after}
         final_blank = plan.final_blank
         write = self.response.write
         batch = bytearray()
-        for sent, event in enumerate(itertools.chain(events, (terminal,))):
+        for sent, (event, last) in enumerate(_then(events, terminal)):
             due = sent in faults_at
             delay_ms = event.delay_ms
             if batch and (delay_ms or due or len(batch) >= _WRITE_BYTES):
@@ -109,9 +122,7 @@ class EventStream:
                     return interrupted
             if delay_ms:
                 await asyncio.sleep(delay_ms / 1000)
-            batch += encode_frame(
-                event.name, event.data, final_blank=final_blank or event is not terminal
-            )
+            batch += encode_frame(event.name, event.data, final_blank=final_blank or not last)
         if batch:
             await write(bytes(batch))
         await self.response.write_eof()

@@ -28,6 +28,7 @@ import httpx
 
 from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.http import Request, Timeout
+from fruxon_core.tls import TLSSettings
 
 __all__ = ["TRANSPORT_ERRORS", "httpx_timeout", "map_transport_error", "new_client_options"]
 
@@ -108,21 +109,29 @@ class _RefuseCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-def new_client_options(connector_limit: int, http2: bool) -> dict[str, Any]:
+def new_client_options(
+    connector_limit: int, http2: bool, tls: TLSSettings | None = None
+) -> dict[str, Any]:
     """Keyword arguments of the ``httpx.Client`` / ``AsyncClient`` a transport makes itself.
 
     Up to ``connector_limit`` connections (``0``: no limit), all kept alive;
-    no client-wide timeout (every request carries its own), no redirects.
+    no client-wide timeout (every request carries its own), no redirects;
+    ``tls`` applies ``FRUXON_CA_BUNDLE`` / ``FRUXON_INSECURE`` (proxy variables
+    apply anyway: httpx trusts the environment).
     """
     if http2:
         require_h2()
     limit = connector_limit or None
-    return {
+    options: dict[str, Any] = {
         "limits": httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
         "http2": http2,
         "timeout": None,
         "follow_redirects": False,
     }
+    if tls is not None and not tls.is_default:
+        context = tls.ssl_context()
+        options["verify"] = context if tls.verify else False
+    return options
 
 
 def refuse_cookies(client: httpx.Client | httpx.AsyncClient) -> None:

@@ -20,8 +20,9 @@ import anyio
 import httpx
 
 from fruxon_core.exceptions import ClientClosedError, EventLoopMismatchError
-from fruxon_core.http import Request, Response
+from fruxon_core.http import BodyStream, Request, Response
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
+from fruxon_core.tls import TLSSettings
 
 from ._shared import (
     TRANSPORT_ERRORS,
@@ -98,6 +99,23 @@ class AsyncHttpxStreamResponse:
     async def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
         if self._eof:
             return None
+        chunk = await self._read(timeout)
+        if chunk:
+            return self._decoder.feed(chunk)
+        self._eof = True
+        return self._decoder.close()
+
+    async def read_bytes(self, timeout: float | None) -> bytes | None:
+        """The next piece of the body as it arrived, ``None`` at its end (downloads)."""
+        if self._eof:
+            return None
+        chunk = await self._read(timeout)
+        if chunk:
+            return chunk
+        self._eof = True
+        return None
+
+    async def _read(self, timeout: float | None) -> bytes:
         chunks = self._chunks
         if chunks is None:
             response = self._response
@@ -105,13 +123,9 @@ class AsyncHttpxStreamResponse:
             chunks = response.aiter_bytes() if encoded else response.aiter_raw()
             self._chunks = chunks
         try:
-            chunk = await self._next(chunks, timeout)
+            return await self._next(chunks, timeout)
         except TRANSPORT_ERRORS as exc:
             raise map_transport_error(exc, self.request) from exc
-        if chunk:
-            return self._decoder.feed(chunk)
-        self._eof = True
-        return self._decoder.close()
 
     async def _next(self, chunks: AsyncIterator[bytes], timeout: float | None) -> bytes:
         try:
@@ -215,6 +229,25 @@ def _nothing() -> None:
     return None
 
 
+def _content(body: bytes | BodyStream | None) -> bytes | AsyncIterator[bytes] | None:
+    """``request.body`` as httpx's ``content=``; an upload as an async iterable (see the sync
+    transport's ``_content``)."""
+    return _upload_chunks(body) if isinstance(body, BodyStream) else body
+
+
+async def _upload_chunks(body: BodyStream) -> AsyncIterator[bytes]:
+    """The body's pieces, each read in a worker thread so disk reads never block the loop."""
+    chunks = body.chunks()
+    try:
+        while (chunk := await anyio.to_thread.run_sync(next, chunks, None)) is not None:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            with contextlib.suppress(ValueError):  # still running in its thread: GC closes it
+                close()
+
+
 class AsyncHttpxTransport:
     """Sends :class:`Request` values with one ``httpx.AsyncClient``, created on first use.
 
@@ -231,10 +264,11 @@ class AsyncHttpxTransport:
         *,
         connector_limit: int = 100,
         http2: bool = False,
+        tls: TLSSettings | None = None,
     ) -> None:
         if connector_limit < 0:
             raise ValueError("connector_limit must be >= 0 (0 means no limit)")
-        self._options = new_client_options(connector_limit, http2)
+        self._options = new_client_options(connector_limit, http2, tls if session is None else None)
         self._session = session
         self._owns_session = session is None
         self._loop: object | None = None
@@ -274,7 +308,7 @@ class AsyncHttpxTransport:
             call = client.request(
                 request.method,
                 request.url,
-                content=request.body,
+                content=_content(request.body),
                 headers=request.headers,
                 timeout=httpx_timeout(request.timeout, False, remaining),
                 follow_redirects=False,
@@ -303,7 +337,7 @@ class AsyncHttpxTransport:
             built = client.build_request(
                 request.method,
                 request.url,
-                content=request.body,
+                content=_content(request.body),
                 headers=request.headers,
                 timeout=httpx_timeout(request.timeout, True, remaining),
             )

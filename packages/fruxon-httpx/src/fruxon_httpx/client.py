@@ -13,6 +13,7 @@ from fruxon_core._async.client import AsyncClientBase
 from fruxon_core._async.transport import AsyncTransport
 from fruxon_core._sync.client import ClientBase
 from fruxon_core._sync.transport import Transport
+from fruxon_core.tls import TLSSettings
 
 from .async_transport import AsyncHttpxTransport
 from .transport import HttpxTransport
@@ -32,8 +33,10 @@ class FruxonClient(ClientBase[httpx.Client]):
     across ``fork()`` (see :class:`~fruxon_httpx.transport.HttpxTransport`).
     """
 
-    def _create_transport(self, session: httpx.Client | None, connector_limit: int) -> Transport:
-        return HttpxTransport(session, connector_limit=connector_limit)
+    def _create_transport(
+        self, session: httpx.Client | None, connector_limit: int, tls: TLSSettings
+    ) -> Transport:
+        return HttpxTransport(session, connector_limit=connector_limit, tls=tls)
 
 
 class AsyncFruxonClient(AsyncClientBase[httpx.AsyncClient]):
@@ -47,6 +50,6 @@ class AsyncFruxonClient(AsyncClientBase[httpx.AsyncClient]):
     """
 
     def _create_transport(
-        self, session: httpx.AsyncClient | None, connector_limit: int
+        self, session: httpx.AsyncClient | None, connector_limit: int, tls: TLSSettings
     ) -> AsyncTransport:
-        return AsyncHttpxTransport(session, connector_limit=connector_limit)
+        return AsyncHttpxTransport(session, connector_limit=connector_limit, tls=tls)

@@ -17,14 +17,15 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
 
 from fruxon_core.exceptions import ClientClosedError
-from fruxon_core.http import Request, Response
+from fruxon_core.http import BodyStream, Request, Response
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
+from fruxon_core.tls import TLSSettings
 
 from ._shared import (
     TRANSPORT_ERRORS,
@@ -94,19 +95,32 @@ class HttpxStreamResponse:
     def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
         if self._eof:
             return None
+        chunk = self._read(timeout)
+        if chunk:
+            return self._decoder.feed(chunk)
+        self._eof = True
+        return self._decoder.close()
+
+    def read_bytes(self, timeout: float | None) -> bytes | None:
+        """The next piece of the body as it arrived, ``None`` at its end (downloads)."""
+        if self._eof:
+            return None
+        chunk = self._read(timeout)
+        if chunk:
+            return chunk
+        self._eof = True
+        return None
+
+    def _read(self, timeout: float | None) -> bytes:
         chunks = self._chunks
         if chunks is None:
             response = self._response
             encoded = "content-encoding" in self.headers
             chunks = self._chunks = response.iter_bytes() if encoded else response.iter_raw()
         try:
-            chunk = self._next(chunks, timeout)
+            return self._next(chunks, timeout)
         except TRANSPORT_ERRORS as exc:
             raise map_transport_error(exc, self.request) from exc
-        if chunk:
-            return self._decoder.feed(chunk)
-        self._eof = True
-        return self._decoder.close()
 
     def _next(self, chunks: Iterator[bytes], timeout: float | None) -> bytes:
         self._reading = True
@@ -166,6 +180,15 @@ def _renew_pools(client: httpx.Client) -> None:
             pool._optional_thread_lock = type(pool._optional_thread_lock)()
 
 
+def _content(body: bytes | BodyStream | None) -> bytes | Iterable[bytes] | None:
+    """``request.body`` as httpx's ``content=``: an upload piece by piece.
+
+    httpx sends an iterable chunked unless the request has a ``Content-Length``
+    header, which a body of known size does.
+    """
+    return body.chunks() if isinstance(body, BodyStream) else body
+
+
 class HttpxTransport:
     """Sends :class:`Request` values with one pooled ``httpx.Client``.
 
@@ -192,10 +215,11 @@ class HttpxTransport:
         *,
         connector_limit: int = 100,
         http2: bool = False,
+        tls: TLSSettings | None = None,
     ) -> None:
         if connector_limit < 0:
             raise ValueError("connector_limit must be >= 0 (0 means no limit)")
-        self._options = new_client_options(connector_limit, http2)
+        self._options = new_client_options(connector_limit, http2, tls if session is None else None)
         self._owns_session = session is None
         self._session = self._new_client() if session is None else session
         self._pid = os.getpid()
@@ -231,7 +255,7 @@ class HttpxTransport:
             response = self.session.request(
                 request.method,
                 request.url,
-                content=request.body,
+                content=_content(request.body),
                 headers=request.headers,
                 timeout=httpx_timeout(request.timeout, False, remaining),
                 follow_redirects=False,
@@ -253,7 +277,7 @@ class HttpxTransport:
             built = client.build_request(
                 request.method,
                 request.url,
-                content=request.body,
+                content=_content(request.body),
                 headers=request.headers,
                 timeout=httpx_timeout(request.timeout, True, remaining),
             )

@@ -11,6 +11,7 @@ import requests
 
 from fruxon_core._sync.client import ClientBase
 from fruxon_core._sync.transport import Transport
+from fruxon_core.tls import TLSSettings
 
 from .transport import RequestsTransport
 
@@ -33,6 +34,6 @@ class FruxonClient(ClientBase[requests.Session]):
     """
 
     def _create_transport(
-        self, session: requests.Session | None, connector_limit: int
+        self, session: requests.Session | None, connector_limit: int, tls: TLSSettings
     ) -> Transport:
-        return RequestsTransport(session, pool_size=connector_limit)
+        return RequestsTransport(session, pool_size=connector_limit, tls=tls)

@@ -22,7 +22,8 @@ import http.cookiejar
 import os
 import socket
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import requests
@@ -32,8 +33,9 @@ import urllib3.connection
 import urllib3.exceptions
 
 from fruxon_core.exceptions import ClientClosedError, FruxonConnectionError, FruxonTimeoutError
-from fruxon_core.http import Request, Response, header_refusal
+from fruxon_core.http import BodyStream, Request, Response, header_refusal
 from fruxon_core.sse import ServerSentEvent
+from fruxon_core.tls import TLSSettings
 
 from .sse_feed import SSEClientParser
 
@@ -221,6 +223,24 @@ class RequestsStreamResponse:
         """
         if self._eof:
             return None
+        chunk = self._next_chunk(timeout)
+        if chunk:
+            return self._parser.feed(chunk)
+        self._eof = True
+        return self._parser.close()
+
+    def read_bytes(self, timeout: float | None) -> bytes | None:
+        """The next piece of the body as it arrived, ``None`` at its end (downloads)."""
+        if self._eof:
+            return None
+        chunk = self._next_chunk(timeout)
+        if chunk:
+            return chunk
+        self._eof = True
+        return None
+
+    def _next_chunk(self, timeout: float | None) -> bytes:
+        """The next piece of the body, ``b""`` at its end; ``timeout`` bounds the wait."""
         chunks = self._chunks
         if chunks is None:
             raw = self._response.raw
@@ -235,13 +255,9 @@ class RequestsStreamResponse:
             sock.settimeout(timeout)
             self._sock_timeout = timeout
         try:
-            chunk = next(chunks, b"")
+            return next(chunks, b"")
         except _LIBRARY_ERRORS as exc:
             raise map_transport_error(exc) from exc
-        if chunk:
-            return self._parser.feed(chunk)
-        self._eof = True
-        return self._parser.close()
 
     def finish(self) -> None:
         """Read the end of the body if it is (nearly) there, so the connection is pooled.
@@ -385,11 +401,32 @@ class FruxonHTTPAdapter(requests.adapters.HTTPAdapter):
         return _skip_interim_answers(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
-def new_session(pool_size: int = 0) -> requests.Session:
+class _ContextAdapter(FruxonHTTPAdapter):
+    """An ``HTTPAdapter`` whose HTTPS connections use one ``SSLContext`` (``FRUXON_CA_BUNDLE``).
+
+    requests still loads its own CA bundle into the context (``verify=True``),
+    so the context's certificates are trusted in addition to the usual ones.
+    """
+
+    def __init__(self, ssl_context: Any, **kwargs: Any) -> None:
+        self._ssl_context = ssl_context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._ssl_context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs["ssl_context"] = self._ssl_context
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
+def new_session(pool_size: int = 0, tls: TLSSettings | None = None) -> requests.Session:
     """The ``requests.Session`` a client makes for itself: pooled, and stateless per call.
 
     ``pool_size`` is how many connections per host the pool keeps (``0``:
-    requests' default of 10).
+    requests' default of 10). ``tls`` applies ``FRUXON_CA_BUNDLE`` /
+    ``FRUXON_INSECURE`` (see :mod:`fruxon_core.tls`).
 
     requests stores every ``Set-Cookie`` in ``session.cookies`` and iterates that
     jar, unlocked, while preparing each request. With cookies refused the
@@ -398,10 +435,42 @@ def new_session(pool_size: int = 0) -> requests.Session:
     """
     session = requests.Session()
     session.cookies.set_policy(_RefuseCookies())
-    adapter = FruxonHTTPAdapter(pool_maxsize=pool_size or requests.adapters.DEFAULT_POOLSIZE)
+    sizes: dict[str, Any] = {"pool_maxsize": pool_size or requests.adapters.DEFAULT_POOLSIZE}
+    adapter = FruxonHTTPAdapter(**sizes)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    if tls is not None and not tls.verify:
+        tls.ssl_context()  # the one-time warning
+        session.verify = False
+        # one warning said it already; urllib3 would repeat it on every request
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    elif tls is not None and tls.ca_bundle is not None:
+        session.mount("https://", _ContextAdapter(tls.ssl_context(), **sizes))
     return session
+
+
+class _SizedBody:
+    """A streamed body requests sends with a ``Content-Length`` (it reads ``len()``)."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: BodyStream) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body.chunks()
+
+    def __len__(self) -> int:
+        return self._body.length or 0
+
+
+def _data(body: bytes | BodyStream | None) -> bytes | Iterable[bytes] | None:
+    """``request.body`` as requests' ``data=``: bytes as they are, a stream piece by piece."""
+    if not isinstance(body, BodyStream):
+        return body
+    if body.length is None:
+        return body.chunks()  # requests sends it with chunked transfer encoding
+    return _SizedBody(body)
 
 
 def _renew_pools(session: requests.Session) -> None:
@@ -431,10 +500,11 @@ class _OwnSession:
     to each host.
     """
 
-    __slots__ = ("_adapters", "_headers", "_session", "_settings")
+    __slots__ = ("_adapters", "_headers", "_session", "_settings", "_verify")
 
-    def __init__(self, session: requests.Session) -> None:
+    def __init__(self, session: requests.Session, verify: bool | None = None) -> None:
         self._session = session
+        self._verify = verify
         self._headers = dict(session.headers)
         self._settings: dict[str, tuple[requests.adapters.BaseAdapter, dict[str, Any]]] = {}
 
@@ -445,13 +515,14 @@ class _OwnSession:
         prepared.method = request.method
         prepared.url = _prepared_url(request.url)
         prepared.prepare_headers({**self._headers, **request.headers})
-        prepared.prepare_body(request.body, None)
+        prepared.prepare_body(_data(request.body), None)
         prepared.hooks = {"response": []}
         origin = request.url[: request.url.find("/", request.url.find("//") + 2)]
         found = self._settings.get(origin)
         if found is None:
             session = self._session
-            merged = session.merge_environment_settings(origin, {}, None, None, None)
+            # verify=False (FRUXON_INSECURE) must win over REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+            merged = session.merge_environment_settings(origin, {}, None, self._verify, None)
             settings = {
                 "proxies": merged["proxies"],
                 "verify": merged["verify"],
@@ -500,11 +571,20 @@ class RequestsTransport:
     name = "requests"
     version = requests.__version__
 
-    def __init__(self, session: requests.Session | None = None, *, pool_size: int = 0) -> None:
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        pool_size: int = 0,
+        tls: TLSSettings | None = None,
+    ) -> None:
         self._owns_session = session is None
         self._pool_size = pool_size
-        self._session = new_session(pool_size) if session is None else session
-        self._own = _OwnSession(self._session) if session is None else None
+        self._tls = tls
+        self._session = new_session(pool_size, tls) if session is None else session
+        insecure = session is None and tls is not None and not tls.verify
+        self._verify: bool | None = False if insecure else None
+        self._own = _OwnSession(self._session, self._verify) if session is None else None
         self._pid = os.getpid()
         self._closed = False
 
@@ -544,8 +624,8 @@ class RequestsTransport:
 
     def _after_fork(self) -> None:
         if self._owns_session:
-            self._session = new_session(self._pool_size)
-            self._own = _OwnSession(self._session)
+            self._session = new_session(self._pool_size, self._tls)
+            self._own = _OwnSession(self._session, self._verify)
         else:
             _renew_pools(self._session)
         self._pid = os.getpid()
@@ -619,7 +699,7 @@ class RequestsTransport:
                 request.method,
                 request.url,
                 headers=request.headers,
-                data=request.body,
+                data=_data(request.body),
                 timeout=timeout,
                 stream=stream,
                 allow_redirects=False,

@@ -174,6 +174,7 @@ def _reply(
     ctx: typer.Context, client: FruxonClient, turn: RunRequest, out: Console, err: Console
 ) -> str | None:
     """Stream one reply; its session id. Failures of one turn do not end the chat."""
+    from fruxon_cli.pause import can_ask, offer_decision
     from fruxon_cli.reporting import report_error
     from fruxon_cli.runs import stream_to_console
     from fruxon_core.exceptions import FruxonError
@@ -181,6 +182,8 @@ def _reply(
     lead = Text(f"{turn.agent} › ", style="bold magenta")
     try:
         result = stream_to_console(client, turn, out, lead)
+        if result is not None and result.waiting_for_human and can_ask():
+            offer_decision(client, turn.agent, result, out)
     except KeyboardInterrupt:
         err.print("[dim](reply stopped)[/dim]")
         return None

@@ -15,6 +15,7 @@ from fruxon_cli.options import (
     ApiKey,
     BaseUrl,
     Emulator,
+    Files,
     Headers,
     Json,
     MaxRetries,
@@ -49,6 +50,7 @@ def run(
     ctx: typer.Context,
     agent: AgentId,
     param: Params = None,
+    file: Files = None,
     stream: Stream = True,
     revision: Revision = None,
     session: Session = None,
@@ -64,10 +66,11 @@ def run(
     """Run an agent: its answer as it is written, tool calls, then duration · cost · record id.
 
     With --json: NDJSON events when streaming (ending with a done or error record),
-    else the result as one JSON object; both snake_case.
+    else the result as one JSON object; both snake_case. A run that pauses for
+    approval in a terminal asks whether to approve it, then shows its final result.
     """
     from fruxon_cli.params import parse_params
-    from fruxon_cli.runs import NdjsonWriter, RunRequest, execute, stream_ndjson
+    from fruxon_cli.runs import NdjsonWriter, RunRequest, execute, stream_ndjson, with_files
 
     if stream and json_output:
         from fruxon_cli.render.events_json import start_record
@@ -78,6 +81,7 @@ def run(
         try:
             parameters = parse_params(param or [], read_stdin=sys.stdin.read)
             with command_client(ctx) as client:
+                parameters = with_files(client, parameters, file)
                 stream_ndjson(client, RunRequest(agent, parameters, session, revision), out)
         except PASS_THROUGH:
             raise
@@ -87,18 +91,22 @@ def run(
             raise
         return
 
+    from fruxon_cli.pause import can_ask, offer_decision
+    from fruxon_cli.render.consoles import output_console
+
     parameters = parse_params(param or [], read_stdin=sys.stdin.read)
-    request = RunRequest(agent, parameters, session, revision)
     with command_client(ctx) as client:
+        request = RunRequest(agent, with_files(client, parameters, file), session, revision)
         if stream:
-            from fruxon_cli.render.consoles import output_console
             from fruxon_cli.runs import stream_to_console
 
-            stream_to_console(client, request, output_console())
-            return
-        result = execute(client, request)
+            paused = stream_to_console(client, request, output_console())
+        else:
+            from fruxon_cli.render.events_json import result_json
+            from fruxon_cli.render.stream_view import result_view
 
-    from fruxon_cli.render.events_json import result_json
-    from fruxon_cli.render.stream_view import result_view
-
-    emit(ctx, result_json(result, agent), lambda: result_view(result))
+            result = execute(client, request)
+            emit(ctx, result_json(result, agent), lambda: result_view(result))
+            paused = None if json_output else result
+        if paused is not None and paused.waiting_for_human and can_ask():
+            offer_decision(client, agent, paused, output_console())

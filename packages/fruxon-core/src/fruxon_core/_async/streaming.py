@@ -200,8 +200,8 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
             self._fail()
             raise
         self._fail()
-        progress.end_of_stream()  # raises: the body ended without a terminal event
-        raise AssertionError("unreachable")  # pragma: no cover
+        progress.end_of_stream()  # raises when the body ended before the terminal event it owes
+        raise StopAsyncIteration
 
     def _stop(self, progress: StreamProgress) -> None:
         """After the terminal event (or a close): release the connection, then end."""

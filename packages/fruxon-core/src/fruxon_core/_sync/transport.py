@@ -11,6 +11,17 @@ retries, status mapping, deadlines, the stream-idle clock -- lives in the
 client written once in core, so a transport is small; the contract suite in
 ``tests/transport`` is its acceptance test.
 
+Bodies: ``request.body`` is ``None``, ``bytes``, or a
+:class:`~fruxon_core.http.BodyStream` (an upload) whose
+:meth:`~fruxon_core.http.BodyStream.chunks` the transport sends as they come,
+never joined in memory: with the request's ``Content-Length`` header when it
+has one, else with chunked transfer encoding.
+
+TLS: a transport takes a :class:`~fruxon_core.tls.TLSSettings` when it is
+built and applies :meth:`~fruxon_core.tls.TLSSettings.ssl_context` (or turns
+verification off) to the session it creates; a session the caller passes in is
+used as it is.
+
 Errors: a transport raises only :class:`~fruxon_core.exceptions.FruxonConnectionError`
 or :class:`~fruxon_core.exceptions.FruxonTimeoutError` (built with their
 constructors, the cause chained, ``request_sent`` set to whether the server
@@ -77,6 +88,15 @@ class StreamResponse(Protocol):
         ``None`` once the body has ended (events of an unterminated last frame
         come in the batch before). A timeout raises ``FruxonTimeoutError``, a
         broken connection ``FruxonConnectionError``.
+        """
+        ...
+
+    def read_bytes(self, timeout: float | None) -> bytes | None:
+        """Wait at most ``timeout`` seconds for body bytes; return what arrived.
+
+        For bodies that are not events (a file download). Never ``b""``:
+        ``None`` once the body has ended. Errors as for :meth:`read_events`; a
+        response is read with one of the two methods, not both.
         """
         ...
 

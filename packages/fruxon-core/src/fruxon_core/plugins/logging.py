@@ -67,10 +67,12 @@ class LoggingPlugin:
             context.attempt,
             self._headers(request.headers),
         )
-        if request.body and self.logger.isEnabledFor(DEBUG_BODIES):
-            self.logger.log(
-                DEBUG_BODIES, "request body %s", request.body.decode("utf-8", "replace")
-            )
+        body = request.body
+        if body and self.logger.isEnabledFor(DEBUG_BODIES):
+            if isinstance(body, bytes):
+                self.logger.log(DEBUG_BODIES, "request body %s", body.decode("utf-8", "replace"))
+            else:  # an upload: its bytes are not logged
+                self.logger.log(DEBUG_BODIES, "request body %r", body)
 
     @hookimpl
     def fruxon_on_response(self, response: Response, context: CallContext) -> None:

@@ -2,11 +2,21 @@
 the seed `:test`/`:streamTest` with an inline flow, and the 2.0.2 draft
 routes. Every path funnels into one RunPlan so validation, sessions,
 persistence and run counting behave identically across them.
+
+A run is stored IN_PROGRESS when it starts and settled (COMPLETED, paused,
+CANCELLED, FAILED) by `lifecycle` when it ends, so a paced run can be seen
+running and stopped with `:cancelRun`: a stream then ends with
+`status CANCELLED` + `error {code: "run_cancelled"}`, and `:execute` answers
+409 `run_cancelled`.
+
+An agent with a `file_parameter` reads a stored file named by that
+parameter (a prompt link or a file id) or, without it, by the first
+`attachments` item (a FileLink object: `fileId` or `promptLink`; a bare
+string also works). Its name, size and type become template values.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Mapping
@@ -17,7 +27,9 @@ from aiohttp import web
 
 from fruxon_emulator.agents import AgentDefinition, ParameterSpec
 from fruxon_emulator.context import RequestContext
-from fruxon_emulator.events import done_event, run_events
+from fruxon_emulator.events import RUN_CANCELLED, SseEvent, cancelled_event, done_event, run_events
+from fruxon_emulator.files import file_id_of
+from fruxon_emulator.lifecycle import LiveRun, now_ms
 from fruxon_emulator.parameters import resolve_parameters, specs_from_metadata
 from fruxon_emulator.problems import ProblemError
 from fruxon_emulator.replies import JsonReply
@@ -25,7 +37,7 @@ from fruxon_emulator.routes.agents import revision_number
 from fruxon_emulator.scripts import AgentRun, RunInput, run_script
 from fruxon_emulator.sessions import Turn
 from fruxon_emulator.streaming import EventStream, StreamOutcome
-from fruxon_emulator.traces import execution_record, execution_response, execution_trace
+from fruxon_emulator.traces import execution_response
 from fruxon_emulator.validation import FieldErrors
 
 __all__ = [
@@ -49,6 +61,7 @@ class ExecutionRequest:
     parameters: Mapping[str, Any] | None = None
     session_id: str | None = None
     environment_slug: str | None = None
+    attachments: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,7 @@ class RunPlan:
 
 def _read_execution_fields(errors: FieldErrors, body: Mapping[str, Any]) -> ExecutionRequest:
     parameters = errors.optional(body, "parameters", dict)
-    errors.optional(body, "attachments", list)
+    attachments = errors.optional(body, "attachments", list)
     errors.optional(body, "chatUser", dict)
     session_id = errors.optional(body, "sessionId", str)
     slug = errors.optional(body, "environmentSlug", str)
@@ -72,7 +85,7 @@ def _read_execution_fields(errors: FieldErrors, body: Mapping[str, Any]) -> Exec
     mode = errors.optional(body, "mode", str)
     if mode is not None and mode.upper() not in MODES:
         errors.add("mode", f"could not be converted (valid: {', '.join(MODES)})")
-    return ExecutionRequest(parameters, session_id or None, slug)
+    return ExecutionRequest(parameters, session_id or None, slug, attachments)
 
 
 def _parse_execution_request(ctx: RequestContext) -> ExecutionRequest:
@@ -121,11 +134,62 @@ def _parse_test_request(ctx: RequestContext) -> tuple[ExecutionRequest, list[Any
     return request, metadata
 
 
-def _start_run(ctx: RequestContext, plan: RunPlan) -> tuple[AgentRun, dict[str, Any]]:
-    """Validate, run the script once, persist the record and count the run."""
+def _file_reference(item: Any) -> Any:
+    if isinstance(item, Mapping):
+        return item.get("fileId") or item.get("promptLink")
+    return item
+
+
+def _file_context(
+    ctx: RequestContext, plan: RunPlan, parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The template values of the stored file a `file_parameter` agent reads."""
+    name = plan.agent.script.file_parameter
+    if name is None:
+        return {}
+    references: list[tuple[str, Any]] = []
+    if parameters.get(name) is not None:
+        references.append((f"parameters.{name}", parameters[name]))
+    for index, item in enumerate(plan.request.attachments or []):
+        references.append((f"attachments[{index}]", _file_reference(item)))
+    if not references:
+        raise ProblemError(
+            422,
+            f"Agent {plan.agent.id!r} needs a file: the {name!r} parameter or an attachment.",
+            errors={f"parameters.{name}": ["is required (or send the file in attachments)"]},
+        )
+    bad = {
+        field: ["must be a prompt link or a file id"]
+        for field, reference in references
+        if not isinstance(reference, str) or not reference.strip()
+    }
+    if bad:
+        raise ProblemError(400, "A file reference is not a prompt link or file id.", errors=bad)
+    found = []
+    for field, reference in references:
+        stored = ctx.state.files.get(ctx.tenant.id, file_id_of(reference), now_ms())
+        if stored is None:
+            raise ProblemError(
+                422, f"No stored file {reference!r}.", errors={field: ["no such file"]}
+            )
+        found.append(stored)
+    first = found[0]
+    return {
+        "file_name": first.display_name,
+        "file_size": first.size,
+        "file_content_type": first.content_type,
+        "file_type": first.file_type,
+        "file_id": first.id,
+        "file_count": len(found),
+    }
+
+
+def _start_run(ctx: RequestContext, plan: RunPlan) -> tuple[AgentRun, LiveRun]:
+    """Validate, run the script once, store the record IN_PROGRESS and count the run."""
     if plan.origin == "PRODUCTION" and not plan.agent.enabled:
         raise ProblemError(409, f"Agent {plan.agent.id!r} is disabled.", code="agent_disabled")
     parameters = resolve_parameters(plan.specs, plan.request.parameters)
+    extra = _file_context(ctx, plan, parameters)
     tenant, state = ctx.tenant.id, ctx.state
     session_id = plan.request.session_id or str(uuid.uuid4())
     run_input = RunInput(
@@ -138,42 +202,70 @@ def _start_run(ctx: RequestContext, plan: RunPlan) -> tuple[AgentRun, dict[str, 
         state.sessions.history(tenant, session_id),
         plan.origin,
         plan.request.environment_slug,
+        _pacing_ms(ctx, plan.agent),
+        extra,
     )
     run = run_script(run_input, int(time.time() * 1000))
-    trace = execution_trace(run)
-    state.store.save(tenant, execution_record(run), trace)
+    live = state.lifecycle.begin(tenant, run)
     state.sessions.append(
         tenant, session_id, Turn(run_input.input_text, run.response, run.record_id)
     )
     state.stats.count_run(plan.agent.id)
-    return run, trace
+    return run, live
 
 
 def _pacing_ms(ctx: RequestContext, agent: AgentDefinition) -> int:
-    override = ctx.faults.pacing_ms
-    return agent.script.pacing_ms if override is None else override
+    """The fault header's pacing, else the agent's own, else the server's default."""
+    if ctx.faults.pacing_ms is not None:
+        return ctx.faults.pacing_ms
+    if agent.script.pacing_ms is not None:
+        return agent.script.pacing_ms
+    return ctx.state.default_pacing_ms
 
 
 async def _reply_with_result(ctx: RequestContext, plan: RunPlan) -> JsonReply:
     async def produce() -> JsonReply:
-        run, trace = _start_run(ctx, plan)
-        pause_ms = _pacing_ms(ctx, plan.agent) * max(len(run.chunks) - 1, 0)
-        if pause_ms:
-            await asyncio.sleep(pause_ms / 1000)
+        run, live = _start_run(ctx, plan)
+        lifecycle = ctx.state.lifecycle
+        try:
+            cancelled = await live.sleep(run.input.pacing_ms * max(len(run.chunks) - 1, 0))
+        except BaseException:
+            lifecycle.forget(run.record_id)
+            raise
+        if cancelled:
+            lifecycle.stop(run)
+            raise ProblemError(
+                409, f"Run {run.record_id!r} was cancelled before it finished.", code=RUN_CANCELLED
+            )
+        trace = lifecycle.finish(ctx.tenant.id, run)
         return JsonReply(200, execution_response(run, trace))
 
     return await ctx.idempotent(produce)
 
 
 async def _reply_with_stream(ctx: RequestContext, plan: RunPlan) -> web.StreamResponse:
-    run, trace = _start_run(ctx, plan)
+    run, live = _start_run(ctx, plan)
+    lifecycle, tenant = ctx.state.lifecycle, ctx.tenant.id
     stream = EventStream(ctx.request, ctx.faults, ctx.state.stats)
     # Diagnostic only: lets tests find the record of a stream that ends without `done`.
     stream.response.headers[RECORD_ID_HEADER] = run.record_id
-    events = run_events(run, _pacing_ms(ctx, plan.agent))
-    outcome = await stream.deliver(events, done_event(run, trace))
+
+    def terminal() -> SseEvent:
+        if live.cancel_requested:
+            lifecycle.stop(run)
+            return cancelled_event()
+        return done_event(run, lifecycle.finish(tenant, run))
+
+    events = run_events(run, run.input.pacing_ms, lambda: live.cancel_requested)
+    try:
+        outcome = await stream.deliver(events, terminal)
+    except BaseException:
+        lifecycle.forget(run.record_id)
+        raise
     if outcome is StreamOutcome.FAILED:
-        ctx.state.store.mark_failed(run.record_id, "The stream ended with an injected error.")
+        lifecycle.fail(run.record_id, "The stream ended with an injected error.")
+    else:
+        lifecycle.settle(tenant, run)  # a client that left early: the run ends all the same
     return stream.response
 
 
