@@ -96,6 +96,17 @@ PATH_PARAMETERS = {
     name.split("}")[0] for endpoint in ENDPOINTS.values() for name in endpoint.path.split("{")[1:]
 }
 
+#: Parameters named like a path placeholder that never go into the path: query filters
+#: (a dot there changes no route) and upload_file's local file path.
+NOT_IN_THE_PATH = {
+    ("iter_execution_records", "revision"),
+    ("list_execution_records", "revision"),
+    ("iter_pending_approvals", "agent"),
+    ("list_pending_approvals", "agent"),
+    ("list_approvals", "agent"),
+    ("upload_file", "file"),
+}
+
 
 def _calls_with_id(value: str) -> list[tuple[str, str, Callable[[Any], Any]]]:
     """(method, parameter, call) for every public method taking a path id, with ``value`` in it."""
@@ -108,14 +119,21 @@ def _calls_with_id(value: str) -> list[tuple[str, str, Callable[[Any], Any]]]:
         if not callable(method):
             continue
         parameters = [p for p in inspect.signature(method).parameters.values() if p.name != "self"]
-        ids = [p.name for p in parameters if p.name in PATH_PARAMETERS]
+        ids = [
+            p.name
+            for p in parameters
+            if p.name in PATH_PARAMETERS and (name, p.name) not in NOT_IN_THE_PATH
+        ]
         for target in ids:
             arguments: dict[str, Any] = {}
             for parameter in parameters:
-                if parameter.name in PATH_PARAMETERS:
-                    arguments[parameter.name] = value if parameter.name == target else "x"
+                if parameter.name == target:
+                    arguments[parameter.name] = value
+                elif parameter.name in PATH_PARAMETERS:
+                    arguments[parameter.name] = "x"
                 elif parameter.default is inspect.Parameter.empty:
-                    arguments[parameter.name] = {}
+                    # required inputs other than ids: a parameters dict, or a text
+                    arguments[parameter.name] = "x" if parameter.name == "text" else {}
 
             def call(client: Any, name: str = name, arguments: dict[str, Any] = arguments) -> Any:
                 result = getattr(client, name)(**arguments)

@@ -108,6 +108,11 @@ class Endpoint(Generic[T]):
     """For a stream: the body ending before a ``done`` or ``error`` event is an error."""
 
     @property
+    def answers_with_events(self) -> bool:
+        """A stream of server-sent events (not a streamed download): other answers are errors."""
+        return self.streaming and self.accept is None
+
+    @property
     def sends_idempotency_key(self) -> bool:
         """Non-idempotent POSTs carry an ``Idempotency-Key`` reused across retries."""
         return self.method == "POST" and not self.idempotent

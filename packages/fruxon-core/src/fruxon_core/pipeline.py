@@ -283,7 +283,7 @@ class CallRunner(Generic[T]):
     def check_status(self, response: Response) -> None:
         """Run the response hooks; raise the mapped API error for a non-2xx status.
 
-        For a stream call, a 2xx answer that is not an event stream (see
+        For an event-stream call, a 2xx answer that is not an event stream (see
         :func:`is_event_stream`; pass it with its body read) raises too.
         """
         self.hook_dispatch.call("fruxon_on_response", _RESPONSE, response, self.context)
@@ -291,7 +291,7 @@ class CallRunner(Generic[T]):
             raise error_from_response(
                 response.status, response.headers, response.body, reason=response.reason
             )
-        if self.context.streaming and not is_event_stream(response.headers):
+        if self.call.endpoint.answers_with_events and not is_event_stream(response.headers):
             raise not_an_event_stream(
                 response.status, response.headers, response.body, reason=response.reason
             )
