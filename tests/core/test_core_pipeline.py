@@ -649,6 +649,28 @@ def test_stream_progress_success(make_pipeline, load_fixture):
     ]
 
 
+def test_stream_event_hooks_see_the_event_in_the_collected_result(make_pipeline, load_fixture):
+    seen: list[tuple[str, str, bool]] = []
+
+    class ResultWatcher:
+        @hookimpl
+        def fruxon_on_stream_event(self, event, context):
+            result = progress.collector.result()
+            seen.append((event.event, result.response, progress.collector.done is not None))
+
+    runner = make_pipeline(plugins=[ResultWatcher()]).runner(ops.stream("a"))
+    runner.prepare()
+    progress = StreamProgress(runner)
+    progress.accept(_sse("text", '{"chunk": "Your order "}'))
+    progress.accept(_sse("text", '{"chunk": "ships."}'))
+    progress.accept(_sse("done", load_fixture("events/done.json").decode()))
+    assert seen == [
+        ("text", "Your order ", False),
+        ("text", "Your order ships.", False),
+        ("done", "Your order ships.", True),
+    ]
+
+
 def test_stream_progress_error_event_raises_after_it_was_seen(make_pipeline, load_fixture):
     progress, recorder = _stream(make_pipeline)
     event = progress.accept(_sse("error", load_fixture("events/error.json").decode()))

@@ -350,13 +350,18 @@ class StreamProgress:
         return self.terminal is not None
 
     def accept(self, sse: ServerSentEvent) -> StreamEvent:
-        """Decode one frame, run the event hooks and remember terminal events."""
+        """Decode one frame, collect it, run the event hooks and remember terminal events.
+
+        The event is in the collected result before the hooks see it, so a hook
+        that looks at the result (the stream's ``final_result`` on ``done``)
+        finds the event it is called for.
+        """
         # decode_stream_event() written out: this runs once per event of every stream
         event = StreamEvent(sse.event, decode_event_data(sse.data), sse.id)
         context = self._context
         context.events_received += 1
-        self._notify(event, context)
         self.collector.add(event)
+        self._notify(event, context)
         if event.event in TERMINAL_EVENTS:
             self.terminal = event
         return event
