@@ -50,7 +50,11 @@ class Timeout:
 
     @classmethod
     def of(cls, value: Timeout | float | None) -> Timeout:
-        """Accept the seed's single ``timeout=`` number as the simple form."""
+        """A :class:`Timeout` from what ``timeout=`` accepts: a Timeout, seconds, or ``None``.
+
+        ``n`` seconds is ``Timeout(connect=min(n, 10), read=n, stream_idle=n)``;
+        ``None`` disables every limit.
+        """
         if isinstance(value, Timeout):
             return value
         if value is None:

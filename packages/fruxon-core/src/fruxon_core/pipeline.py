@@ -108,7 +108,7 @@ class CallContext(msgspec.Struct):
 
 
 class Pipeline:
-    """A client's sans-I/O half: configuration plus its own plugin manager."""
+    """The half of a client that does no I/O: its configuration and its own plugin manager."""
 
     def __init__(
         self,
