@@ -15,7 +15,8 @@ is checked by :func:`check_html`:
   ``[text][target]`` cross-reference, a ``::: target`` directive;
 * no doctest prompt rendered as nested blockquotes (``>>>`` at the start of a
   line in a docstring), nor a ``>>>`` line outside a code block;
-* no internal wording: "seed", "spec §", "§", "UNVERIFIED", "issue #…".
+* no internal wording: "seed", "spec §", "§", "UNVERIFIED", "issue #…";
+* no reST literal shown with its backticks (````x````) outside code.
 
 The exit status is 1 when a rule is broken (each finding is printed), 0
 otherwise. Look at the PNGs too: the checks cannot see layout. Chromium is
@@ -90,12 +91,10 @@ RAW_MARKDOWN = [
 #: with other parts of the SDK): (phrase as rendered, where it comes from). A finding with
 #: one of these phrases is reported as known, not as a failure, and
 #: tests/docs/test_docs_rendered.py fails once a phrase is gone, so the entry is removed.
-KNOWN_ELSEWHERE: list[tuple[str, str]] = [
-    (
-        "(the seed's scheme)",
-        "packages/fruxon-core/src/fruxon_core/plugins/auth.py:52 (ApiKeyAuth docstring)",
-    ),
-]
+KNOWN_ELSEWHERE: list[tuple[str, str]] = []
+
+#: A docstring's reST literal (````x````) left with its backticks in prose.
+RST_LITERAL = ("``literal`` shown as typed", re.compile(r"(?<!`)``(?=[^`\s])"))
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,7 @@ def check_html(page: str, page_html: str) -> list[Finding]:
     findings = []
     if nested:
         findings.append(Finding(page, "nested blockquotes (a >>> example?)", f"{nested} of them"))
-    for rule, pattern in RAW_MARKDOWN:
+    for rule, pattern in [*RAW_MARKDOWN, RST_LITERAL]:
         findings += [Finding(page, rule, _excerpt(prose, m)) for m in pattern.finditer(prose)]
     everything = prose + "\n" + code
     for rule, pattern in INTERNAL_WORDING:

@@ -75,7 +75,8 @@ def test_rate_limit_shows_the_retry_after(cli: Cli) -> None:
     fault = f"{FAULT}: status=429; retry_after=7"
     line = one_error_line(cli("run", "echo-agent", "--max-retries", "0", "--header", fault), 1)
     assert line.startswith("Error: 429 ")
-    assert "wait 7s before retrying" in line
+    assert line.endswith("(retry after 7s)")
+    assert line.count("7s") == 1
 
 
 def test_disabled_agent_conflict_exits_13(cli: Cli) -> None:
@@ -92,7 +93,7 @@ def test_server_error_exits_14(cli: Cli) -> None:
 def test_stream_error_event_exits_14_after_partial_output(cli: Cli) -> None:
     result = cli("run", "echo-agent", "--header", f"{FAULT}: error_after=2")
     line = one_error_line(result, 14)
-    assert "the run failed: Injected fault after 2 events" in line
+    assert "the run failed while streaming: Injected fault after 2 events" in line
 
 
 def test_stream_error_in_json_mode_is_an_ndjson_record_and_a_json_error(cli: Cli) -> None:

@@ -81,6 +81,14 @@ def test_422_missing_required_parameter(client: Any) -> None:
     error = caught.value
     assert error.status == 422
     assert error.errors == {"parameters.question": ["is required"]}
+    # the detail names the parameter: the field error is not said a second time
+    assert str(error) == "422 Unprocessable Entity: Missing required parameter(s): question."
+
+
+def test_400_without_field_errors_says_its_problem_once(client: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.request("POST", "agents/support-agent:execute", json=[1, 2])
+    assert str(caught.value) == "400 Bad Request: The request body must be a JSON object."
 
 
 def test_api_errors_share_one_base(client: Any) -> None:

@@ -25,6 +25,7 @@ from fruxon_core.exceptions import (
     ServerError,
     ValidationError,
     error_from_response,
+    failure_reason,
     parse_retry_after,
 )
 from fruxon_core.http import Request, Response, Timeout
@@ -107,6 +108,42 @@ def test_spec_example_of_a_validation_message():
         str(error_from_response(400, {}, body))
         == "400 Bad Thing: it broke; $.x: must be set; mode: could not be converted"
     )
+
+
+@pytest.mark.parametrize(
+    ("detail", "errors", "message"),
+    [
+        # the emulator's missing parameter: the detail names the field
+        (
+            "Missing required parameter(s): question.",
+            {"parameters.question": ["is required"]},
+            "422 Invalid: Missing required parameter(s): question.",
+        ),
+        # a 400 whose only field error is the detail itself
+        (
+            "The request body must be a JSON object.",
+            {"$": ["The request body must be a JSON object."]},
+            "422 Invalid: The request body must be a JSON object.",
+        ),
+        # fields the detail does not name are listed, each once
+        (
+            "Missing required parameter(s): question.",
+            {"parameters.question": ["is required"], "parameters.topic": ["too long", "too long"]},
+            "422 Invalid: Missing required parameter(s): question.; parameters.topic: too long",
+        ),
+        # a word inside another is not the field's name
+        (
+            "The questionnaire is invalid.",
+            {"question": ["is required"]},
+            "422 Invalid: The questionnaire is invalid.; question: is required",
+        ),
+    ],
+)
+def test_validation_message_says_each_problem_once(detail, errors, message):
+    body = json.dumps({"title": "Invalid", "detail": detail, "errors": errors}).encode()
+    error = error_from_response(422, {}, body)
+    assert str(error) == message
+    assert error.errors == errors  # every message stays on the exception
 
 
 def test_errors_without_detail_become_the_detail():
@@ -225,6 +262,22 @@ def test_rate_limit_without_retry_after():
     error = error_from_response(429, {}, b"{}")
     assert isinstance(error, RateLimitError)
     assert error.retry_after is None
+    assert "retry after" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "detail", "message"),
+    [
+        ("3", "Slow down.", "429 Too Many Requests: Slow down. (retry after 3s)"),
+        ("2.2", "Slow down.", "429 Too Many Requests: Slow down. (retry after 3s)"),
+        ("0", "", "429 Too Many Requests: retry after 0s"),
+    ],
+)
+def test_rate_limit_message_says_when_to_retry(retry_after, detail, message):
+    body = json.dumps({"title": "Too Many Requests", "detail": detail}).encode()
+    error = error_from_response(429, {"retry-after": retry_after}, body)
+    assert str(error) == message
+    assert error.detail == detail
 
 
 def test_rate_limit_retry_after_http_date():
@@ -268,8 +321,18 @@ def test_stream_error_fields():
     )
     assert error.status == 200
     assert error.detail == "provider down"
-    assert str(error) == "200 Stream error: provider down"
+    assert str(error) == (
+        "the run failed while streaming: provider down (code: provider_unavailable)"
+    )
     assert FruxonStreamError("x").code is None
+    assert str(FruxonStreamError("x")) == "the run failed while streaming: x"
+    assert "200" not in str(FruxonStreamError("x"))
+
+
+def test_stream_error_message_is_bounded():
+    error = FruxonStreamError("m" * 10_000, "c" * 1_000)
+    assert len(str(error)) < 2_600
+    assert error.message == "m" * 10_000
 
 
 def test_connection_error_fields():
@@ -280,6 +343,103 @@ def test_connection_error_fields():
         "FruxonConnectionError('[Errno 111] Connection refused', request_sent=False)"
     )
     assert FruxonTimeoutError("timed out").request_sent is True
+
+
+def test_connection_error_hint_follows_the_message():
+    error = FruxonConnectionError.cannot_connect("api.example:8443", "refused")
+    assert (error.message, error.request_sent) == (
+        "could not connect to api.example:8443: refused",
+        False,
+    )
+    assert error.hint == "nothing was sent; check base_url and your network"
+    assert str(error) == f"{error.message} ({error.hint})"
+    assert repr(error).endswith(f"request_sent=False, hint={error.hint!r})")
+    lost = FruxonConnectionError.lost("reset")
+    assert str(lost) == "connection failed: reset (the request may have reached the server)"
+    assert lost.request_sent is True
+
+
+def _raised(error: BaseException, cause: BaseException | None = None) -> BaseException:
+    try:
+        raise error from cause
+    except BaseException as caught:
+        return caught
+
+
+class _LibraryError(Exception):
+    """An HTTP library's own exception, wording a socket error its own way."""
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        # aiohttp: the number, in asyncio's words
+        (
+            ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 1)"),
+            "[Errno 111] Connection refused",
+        ),
+        # anyio (httpx async): a summary whose cause is the socket's error
+        (
+            _raised(OSError("All connection attempts failed"), ConnectionRefusedError(111, "x")),
+            "[Errno 111] Connection refused",
+        ),
+        # urllib3/requests: wrappers around wrappers, the socket error as an argument
+        (
+            _LibraryError(
+                _LibraryError(
+                    "HTTPConnectionPool(host='h', port=1): Max retries",
+                    ConnectionRefusedError(111, "refused"),
+                )
+            ),
+            "[Errno 111] Connection refused",
+        ),
+        (OSError(-2, "Name or service not known"), "[Errno -2] Name or service not known"),
+        (_raised(_LibraryError("boom"), ConnectionResetError()), "Connection reset by peer"),
+        (
+            _LibraryError(_LibraryError("Connection broken: IncompleteRead")),
+            "Connection broken: IncompleteRead",
+        ),
+        (_LibraryError(), "_LibraryError"),
+    ],
+)
+def test_failure_reason_names_the_operating_systems_error(error, reason):
+    assert failure_reason(error) == reason
+    assert (
+        FruxonConnectionError.cannot_connect("h:1", error).message
+        == f"could not connect to h:1: {reason}"
+    )
+
+
+def test_failure_reason_of_a_tls_error_is_openssls():
+    import ssl
+
+    error = ssl.SSLCertVerificationError(
+        1,
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+        " (_ssl.c:1006)",
+    )
+    assert failure_reason(_raised(_LibraryError("wrapped"), error)) == (
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+    )
+
+
+def test_timeout_messages_name_the_limit_and_what_to_raise():
+    connect = FruxonTimeoutError.connecting(host="api.example", limit=5)
+    assert str(connect) == (
+        "timed out connecting to api.example after 5s "
+        "(connect timeout; nothing was sent; check base_url and your network)"
+    )
+    assert (connect.kind, connect.request_sent) == ("connect", False)
+    read = FruxonTimeoutError.waiting(0.5)
+    assert str(read) == (
+        "timed out waiting for the server: no data for 0.5s "
+        "(read timeout: raise Timeout.read if the server needs longer)"
+    )
+    idle = FruxonTimeoutError.stream_idle(30)
+    assert str(idle) == (
+        "no stream event for 30s "
+        "(stream idle timeout: raise Timeout.stream_idle if the agent pauses for longer)"
+    )
 
 
 def test_api_error_repr():

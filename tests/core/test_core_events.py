@@ -318,8 +318,8 @@ def test_is_terminal(name, terminal):
     [
         ({"message": "boom", "code": "E1"}, "boom", "E1"),
         ({"message": "boom", "code": 5}, "boom", None),
-        ({"message": ""}, "the stream reported an error", None),
-        ({}, "the stream reported an error", None),
+        ({"message": ""}, "the server sent no message", None),
+        ({}, "the server sent no message", None),
     ],
 )
 def test_stream_error(data, message, code):

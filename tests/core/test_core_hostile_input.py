@@ -198,7 +198,7 @@ def test_a_timeout_after_the_deadline_is_raised_as_the_deadline(
 
 def test_timeout_kinds_and_wording() -> None:
     assert FruxonTimeoutError.connecting().kind == "connect"
-    assert str(FruxonTimeoutError.waiting()) == "timed out waiting for the server"
+    assert FruxonTimeoutError.waiting().message == "timed out waiting for the server"
     assert FruxonTimeoutError.stream_idle(2).kind == "stream_idle"
     assert "before the next attempt" in str(FruxonTimeoutError.deadline(None))
     assert FruxonConnectionError("x").request_sent is True

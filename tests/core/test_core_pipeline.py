@@ -649,6 +649,57 @@ def test_stream_progress_success(make_pipeline, load_fixture):
     ]
 
 
+def test_stream_event_hooks_see_the_event_in_the_collected_result(make_pipeline, load_fixture):
+    seen: list[tuple[str, str, bool]] = []
+
+    class ResultWatcher:
+        @hookimpl
+        def fruxon_on_stream_event(self, event, context):
+            result = progress.collector.result()
+            seen.append((event.event, result.response, progress.collector.done is not None))
+
+    runner = make_pipeline(plugins=[ResultWatcher()]).runner(ops.stream("a"))
+    runner.prepare()
+    progress = StreamProgress(runner)
+    progress.accept(_sse("text", '{"chunk": "Your order "}'))
+    progress.accept(_sse("text", '{"chunk": "ships."}'))
+    progress.accept(_sse("done", load_fixture("events/done.json").decode()))
+    assert seen == [
+        ("text", "Your order ", False),
+        ("text", "Your order ships.", False),
+        ("done", "Your order ships.", True),
+    ]
+
+
+def test_a_transports_timeout_is_worded_by_the_limit_that_expired(make_pipeline):
+    timeout = Timeout(connect=3.0, read=20.0, stream_idle=5.0)
+    pipeline = make_pipeline(
+        timeout=timeout, max_retries=0, base_url="https://u:p@api.example:8443"
+    )
+    cause = TimeoutError("library words")
+
+    def raised(call, error):
+        error.__cause__ = cause
+        runner = pipeline.runner(call)
+        runner.prepare()
+        with pytest.raises(FruxonTimeoutError) as caught:
+            runner.retry_delay(error)
+        assert caught.value.__cause__ is cause
+        return caught.value
+
+    read = raised(ops.get_agent("a"), FruxonTimeoutError.waiting(detail="library words"))
+    assert read.kind == "read"
+    assert read.message == "timed out waiting for the server: no data for 20s"
+    head = raised(ops.stream("a"), FruxonTimeoutError.waiting(detail="library words"))
+    assert (head.kind, head.message) == ("stream_idle", "no stream event for 5s")
+    connect = raised(ops.get_agent("a"), FruxonTimeoutError.connecting("library words"))
+    assert connect.message == "timed out connecting to api.example:8443 after 3s"
+    assert connect.request_sent is False
+    download = pipeline.runner(ops.download_file_to("f"))
+    body = download.fail(FruxonTimeoutError.waiting(detail="library words"))
+    assert str(body).startswith("timed out waiting for the server: no data for 20s")
+
+
 def test_stream_progress_error_event_raises_after_it_was_seen(make_pipeline, load_fixture):
     progress, recorder = _stream(make_pipeline)
     event = progress.accept(_sse("error", load_fixture("events/error.json").decode()))

@@ -66,6 +66,7 @@ SAMPLE = """<html><body><article>
 <blockquote><blockquote><blockquote><p>from x import y</p></blockquote></blockquote></blockquote>
 <p>The seed's shape (spec §5.7) [UNVERIFIED route].</p>
 <pre><code>x = 2**3  # code may say ** and ```</code></pre>
+<p>A reST literal: ``insufficient_scope``.</p>
 <p>IntegrationSeed and seeded data are fine.</p>
 </article></body></html>"""
 
@@ -81,8 +82,16 @@ def test_the_rules_catch_what_they_are_for() -> None:
             "spec §",
             "§",
             "UNVERIFIED",
+            "``literal`` shown as typed",
         ]
     )
+
+
+def test_the_exception_tree_renders_without_rest_markup(site: Path) -> None:
+    prose, code, _ = shots.visible_text((site / "reference/errors/index.html").read_text())
+    assert "InsufficientScopeError 403 naming the missing scope" in code
+    assert "``" not in prose + code
+    assert "::" not in code
 
 
 def test_code_is_not_prose() -> None:

@@ -27,24 +27,6 @@ from fruxon_emulator import EmulatorServer
 #: How many blocks may be marked not-run, in all the docs; each reason is on its page.
 MOST_NOT_RUN = 2
 
-#: Lines missing from blocks of pages these docs do not own (docs/emulator.md and
-#: docs/cli.md are maintained with the emulator and the CLI): (page, text identifying
-#: the block) -> the line the test puts in front of it. Each entry fails
-#: ``test_missing_lines_are_still_missing`` once the page has the line: delete it then.
-MISSING_LINES = {
-    ("emulator.md", 'api_key="fxn_emulator_demo_key"'): (
-        "from fruxon_requests import FruxonClient\n"
-    ),
-}
-
-
-def _with_missing_lines(blocks: list[Block]) -> list[Block]:
-    for block in blocks:
-        for (page, marker), line in MISSING_LINES.items():
-            if block.page == page and marker in block.code:
-                block.code = line + block.code
-    return blocks
-
 
 def _sessions() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
@@ -70,7 +52,7 @@ def docs_emulator(
 @pytest.mark.parametrize(("page", "session"), _sessions())
 def test_every_block_runs(page: str, session: str, docs_emulator: EmulatorServer) -> None:
     blocks = [b for b in python_blocks(page) if b.session == session and not b.not_run]
-    outputs = run_blocks(_with_missing_lines(blocks), docs_emulator)
+    outputs = run_blocks(blocks, docs_emulator)
 
     for block, printed in outputs:
         if "print(" in block.code:
@@ -80,12 +62,6 @@ def test_every_block_runs(page: str, session: str, docs_emulator: EmulatorServer
             assert output_matches(block.expected_output, printed), (
                 f"{block} printed\n{printed}\nbut the page shows\n{block.expected_output}"
             )
-
-
-def test_missing_lines_are_still_missing() -> None:
-    for (page, marker), line in MISSING_LINES.items():
-        (block,) = [b for b in python_blocks(page) if marker in b.code]
-        assert line not in block.code, f"{block} has {line!r} now: drop it from MISSING_LINES"
 
 
 def test_both_sessions_are_exercised() -> None:

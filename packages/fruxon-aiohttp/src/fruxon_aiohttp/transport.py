@@ -36,7 +36,7 @@ from fruxon_core.exceptions import (
     FruxonConnectionError,
     FruxonTimeoutError,
 )
-from fruxon_core.http import BodyStream, Request, Response, Timeout, header_refusal
+from fruxon_core.http import BodyStream, Request, Response, Timeout, header_refusal, url_host
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
 from fruxon_core.tls import TLSSettings
 
@@ -70,27 +70,27 @@ MAX_HEADER_LINE = 65536
 _LIVENESS_CHECK_S = 1.0
 
 
-def map_transport_error(exc: BaseException) -> FruxonConnectionError:
-    """The SDK exception for an aiohttp/asyncio/socket failure (cause not yet chained)."""
+def map_transport_error(
+    exc: BaseException, request: Request | None = None
+) -> FruxonConnectionError:
+    """The SDK exception for an aiohttp/asyncio/socket failure (cause not yet chained).
+
+    Connection failures name the operating system's error, not asyncio's
+    wording of it; the client words timeouts by the limit that expired.
+    """
     if isinstance(exc, FruxonConnectionError):
         return exc
+    host = url_host(request.url) if request is not None else ""
     if isinstance(exc, _CONNECT_TIMEOUTS):
-        return FruxonTimeoutError.connecting(str(exc))
+        return FruxonTimeoutError.connecting(host=host)
     if isinstance(exc, asyncio.TimeoutError):  # ServerTimeoutError (sock_read) and total
-        return FruxonTimeoutError.waiting(detail=str(exc) or "timeout")
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        # (before aiohttp 3.10 its os_error property raises AttributeError)
-        return FruxonConnectionError.cannot_connect(
-            f"{exc.host}:{exc.port}", str(exc.certificate_error)
-        )
+        return FruxonTimeoutError.waiting()
     if isinstance(exc, aiohttp.ClientConnectorError):
-        # refused, DNS, TLS handshake, proxy: nothing reached the server
-        return FruxonConnectionError.cannot_connect(
-            f"{exc.host}:{exc.port}", str(exc.os_error) or str(exc)
-        )
+        # refused, DNS, TLS handshake (certificate errors too), proxy: nothing reached the server
+        return FruxonConnectionError.cannot_connect(host or f"{exc.host}:{exc.port}", exc)
     if isinstance(exc, aiohttp.InvalidURL):
         return FruxonConnectionError(f"could not connect: {exc}", request_sent=False)
-    return FruxonConnectionError.lost(str(exc) or type(exc).__name__)
+    return FruxonConnectionError.lost(exc)
 
 
 def _failure(exc: BaseException, request: Request) -> BaseException:
@@ -105,7 +105,7 @@ def _failure(exc: BaseException, request: Request) -> BaseException:
         if refusal is not None:
             return refusal
     if isinstance(exc, TRANSPORT_ERRORS):
-        error = map_transport_error(exc)
+        error = map_transport_error(exc, request)
         error.__cause__ = exc
         return error
     return exc

@@ -1,15 +1,16 @@
 """Exit codes and the one-line message every failure is reported with.
 
-The codes follow the official CLI (spec §8.6) so scripts written against it
+The codes are the official ``fruxon`` CLI's, so scripts written against it
 keep working: 10 auth, 11 not found, 12 validation, 13 conflict, 14 server or
 stream error, 15 network.
 
 Each message says what to do next where the CLI can tell: a refused
 connection points at ``--base-url``, a timeout at ``--timeout``, a stream
 lost mid-way says the run may still be going, a missing parameter names the
-``-p`` to add, an unknown organization points at ``--org``, a 429 repeats the
-server's ``Retry-After``. The SDK's exceptions are imported only when an error
-is described, so ``fruxon --help`` does not load them.
+``-p`` to add, an unknown organization points at ``--org``, a 429 says when to
+retry (the SDK's message carries the server's ``Retry-After``). The SDK's
+exceptions are imported only when an error is described, so ``fruxon --help``
+does not load them.
 """
 
 from __future__ import annotations
@@ -127,8 +128,7 @@ def describe_error(
     if isinstance(error, CliError):
         text = error.message
     elif isinstance(error, sdk.FruxonStreamError):
-        code = f" [{error.code}]" if error.code else ""
-        text = f"the run failed: {error.message}{code}"
+        text = str(error)
     elif isinstance(error, KeyboardInterrupt):
         text = "interrupted"
     elif isinstance(error, StreamInterruptedInfo):
@@ -139,14 +139,18 @@ def describe_error(
             text = f"the Fruxon API did not answer within {_seconds(timeout)}"
             hint = f"the server took too long; {_longer(timeout)}"
         else:
-            text = f"cannot reach the Fruxon API: {error}"
+            text = f"cannot reach the Fruxon API: {error.message}"
             hint = _CHECK_URL
     elif isinstance(error, sdk.FruxonConnectionError):
+        # error.message without the SDK's hint: the CLI names its own options instead
         if error.request_sent:
-            text = f"the connection to the Fruxon API broke before the answer was complete: {error}"
+            text = (
+                "the connection to the Fruxon API broke before the answer was complete: "
+                f"{error.message}"
+            )
             hint = "the request may have reached the server; retry, or check your network"
         else:
-            text = f"cannot reach the Fruxon API: {error}"
+            text = f"cannot reach the Fruxon API: {error.message}"
             hint = _CHECK_URL
     elif isinstance(error, sdk.FruxonError):
         text = str(error)
@@ -192,7 +196,6 @@ def _api_hint(error: BaseException, agent: str | None) -> str | None:
         AuthenticationError,
         ForbiddenError,
         NotFoundError,
-        RateLimitError,
         ValidationError,
     )
 
@@ -209,6 +212,4 @@ def _api_hint(error: BaseException, agent: str | None) -> str | None:
             listing = f"`fruxon agents params {agent or 'AGENT'}` lists the agent's parameters"
             return f"pass {flags}; {listing}"
         return None
-    if isinstance(error, RateLimitError) and error.retry_after is not None:
-        return f"rate limited: the API asks to wait {error.retry_after:g}s before retrying"
     return None

@@ -1,4 +1,4 @@
-"""``-p`` parameter syntax (the official CLI's, spec §8.2).
+"""``-p`` parameter syntax (the same as the official ``fruxon`` CLI's).
 
 =================  ==============================================================
 ``key=value``      the string ``value``

@@ -232,7 +232,7 @@ LIST_INTEGRATIONS = Endpoint(
     "/integrations",
     _page(Integration),
     query={
-        "search": "query",  # the seed's keyword; the API reads ``query``
+        "search": "query",  # the official SDK's keyword; the API reads ``query``
         "types": "types",
         "tags": "tags",
         "has_configs": "has_configs",

@@ -236,7 +236,7 @@ def stream_error(event: StreamEvent) -> FruxonStreamError:
     message = event.data.get("message")
     code = event.data.get("code")
     return FruxonStreamError(
-        message if isinstance(message, str) and message else "the stream reported an error",
+        message if isinstance(message, str) and message else "the server sent no message",
         code if isinstance(code, str) else None,
     )
 

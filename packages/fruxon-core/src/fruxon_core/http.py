@@ -26,6 +26,7 @@ __all__ = [
     "check_headers",
     "header_refusal",
     "header_value_problem",
+    "url_host",
 ]
 
 
@@ -49,7 +50,11 @@ class Timeout:
 
     @classmethod
     def of(cls, value: Timeout | float | None) -> Timeout:
-        """Accept the seed's single ``timeout=`` number as the simple form."""
+        """A :class:`Timeout` from what ``timeout=`` accepts: a Timeout, seconds, or ``None``.
+
+        ``n`` seconds is ``Timeout(connect=min(n, 10), read=n, stream_idle=n)``;
+        ``None`` disables every limit.
+        """
         if isinstance(value, Timeout):
             return value
         if value is None:
@@ -251,6 +256,12 @@ def _body_size(body: bytes | BodyStream | None) -> str:
     if isinstance(body, BodyStream):
         return "streamed" if body.length is None else f"{body.length} bytes streamed"
     return f"{len(body or b'')} bytes"
+
+
+def url_host(url: str) -> str:
+    """The host (and port, if the URL has one) of ``url``, without credentials: for messages."""
+    netloc = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return netloc.rpartition("@")[2] or "the API"
 
 
 class Request(msgspec.Struct, frozen=True):

@@ -44,7 +44,7 @@ from .exceptions import (
     error_from_response,
     not_an_event_stream,
 )
-from .http import BodyStream, Request, Response, Timeout, check_headers
+from .http import BodyStream, Request, Response, Timeout, check_headers, url_host
 from .models import ExecutionResult
 from .operations import Call
 from .sse import ServerSentEvent
@@ -108,7 +108,7 @@ class CallContext(msgspec.Struct):
 
 
 class Pipeline:
-    """A client's sans-I/O half: configuration plus its own plugin manager."""
+    """The half of a client that does no I/O: its configuration and its own plugin manager."""
 
     def __init__(
         self,
@@ -300,10 +300,11 @@ class CallRunner(Generic[T]):
         """Seconds to wait before the next attempt; re-raises ``error`` when there is none.
 
         A timeout that happened once the total deadline had run out is raised
-        as the deadline's error, whichever limit the transport saw expire.
+        as the deadline's error, whichever limit the transport saw expire;
+        another connect or read timeout names the limit and its value.
         """
         if isinstance(error, FruxonTimeoutError):
-            error = self._deadline_error(error)
+            error = self._timeout_in_words(self._deadline_error(error), head=True)
         context = self.context
         error.retries = context.retries
         self.hook.fruxon_on_error(error=error, context=context)
@@ -328,8 +329,37 @@ class CallRunner(Generic[T]):
         expired.__cause__ = error.__cause__
         return expired
 
+    def _timeout_in_words(self, error: FruxonTimeoutError, *, head: bool) -> FruxonTimeoutError:
+        """A transport's connect or read timeout worded by the limit that expired.
+
+        Transports only know that a wait timed out; which limit it was is the
+        client's to say, the same way for every transport: ``connect``, or for
+        the wait for an answer (``head``) ``read`` -- or ``stream_idle`` when a
+        stream's head wait was bounded by it -- and ``read`` for each wait for
+        more of a body.
+        """
+        if error.kind not in ("connect", "read"):
+            return error
+        timeout = self._base.timeout
+        if error.kind == "connect":
+            host = url_host(self._base.url)
+            worded = FruxonTimeoutError.connecting(host=host, limit=timeout.connect)
+        elif head and timeout.head_read(self.call.endpoint.streaming) != timeout.read:
+            worded = FruxonTimeoutError.stream_idle(timeout.stream_idle or 0.0)
+        else:
+            worded = FruxonTimeoutError.waiting(timeout.read)
+        worded.request_sent = error.request_sent
+        worded.__cause__ = error.__cause__
+        return worded
+
     def fail(self, error: FruxonError) -> FruxonError:
-        """Report an error that is never retried (e.g. a stream broken mid-way); returns it."""
+        """Report an error that is never retried (e.g. a stream broken mid-way); returns it.
+
+        A read timeout of a body other than an event stream's (a download)
+        names the read limit; an event stream's own clock words its timeouts.
+        """
+        if isinstance(error, FruxonTimeoutError) and not self.call.endpoint.answers_with_events:
+            error = self._timeout_in_words(error, head=False)
         error.retries = self.context.retries
         self.hook.fruxon_on_error(error=error, context=self.context)
         return error
@@ -350,13 +380,18 @@ class StreamProgress:
         return self.terminal is not None
 
     def accept(self, sse: ServerSentEvent) -> StreamEvent:
-        """Decode one frame, run the event hooks and remember terminal events."""
+        """Decode one frame, collect it, run the event hooks and remember terminal events.
+
+        The event is in the collected result before the hooks see it, so a hook
+        that looks at the result (the stream's ``final_result`` on ``done``)
+        finds the event it is called for.
+        """
         # decode_stream_event() written out: this runs once per event of every stream
         event = StreamEvent(sse.event, decode_event_data(sse.data), sse.id)
         context = self._context
         context.events_received += 1
-        self._notify(event, context)
         self.collector.add(event)
+        self._notify(event, context)
         if event.event in TERMINAL_EVENTS:
             self.terminal = event
         return event

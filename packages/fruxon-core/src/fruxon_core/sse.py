@@ -1,10 +1,11 @@
 """Incremental Server-Sent-Events decoding: bytes in, events out, no I/O.
 
-The decoder follows the WHATWG ``text/event-stream`` algorithm with the two
-compatibility rules of spec §5.3: a frame that names an event but carries no
-``data`` is still dispatched (2.0.2 yields ``StreamEvent(name, {})`` for it),
-and a frame left pending at EOF is flushed instead of discarded (servers may
-omit the blank line after the final ``done``).
+The decoder follows the WHATWG ``text/event-stream`` algorithm with two
+rules for compatibility with the Fruxon API and the official SDK: a frame
+that names an event but carries no ``data`` is still dispatched (the official
+``fruxon`` 2.0.2 SDK yields ``StreamEvent(name, {})`` for it), and a frame
+left pending at EOF is flushed instead of discarded (servers may omit the
+blank line after the final ``done``).
 
 Work is split in two layers so that the byte-level rules are written once:
 

@@ -1,7 +1,8 @@
 """API-key authentication: each key belongs to exactly one tenant.
 
-Both spellings the spec records are accepted — `X-API-KEY` (seed SDK) and
-`Authorization: Bearer` (2.0.2) — so either client generation works. A key
+Both ways of sending a key are accepted — `X-API-KEY` (this SDK's default,
+and the older official clients') and `Authorization: Bearer` (the official
+2.0.2 SDK) — so either client generation works. A key
 used on another tenant's path is 403 if that tenant exists and 404 if not.
 A scoped key also carries its scopes, which the dispatcher checks against the
 route (`scopes.require_scope`) once the route is known.

@@ -1,6 +1,6 @@
 """Integrations and their tools, per tenant, in memory.
 
-Seeded from the config at start; creates and updates live until the process
+Loaded from the config at start; creates and updates live until the process
 ends. Lookups raise the 404/409 problems themselves so every route reports a
 missing integration or a duplicate id with the same words.
 """

@@ -1,4 +1,4 @@
-"""The emulator's world: tenants with API keys, agents and seeded integrations.
+"""The emulator's world: tenants with API keys, agents, integrations and files.
 
 A tenant's `api_keys` have full access; its `scoped_api_keys` carry a list of
 scopes (see `scopes`) and get 403 `insufficient_scope` on routes outside them.

@@ -1,4 +1,4 @@
-"""A run narrated as the spec's stream events (§5.4).
+"""A run narrated as the API's stream events.
 
 Order: `status` IN_PROGRESS; per tool call a `tool_call`/`tool_result` pair
 sharing the step id, then that step's `step_trace`; the `text` chunks (paced);

@@ -2,7 +2,7 @@
 
 An upload becomes a row holding its bytes; the wire shape is the FileLink the
 official 2.0.2 client reads, `{fileId, fileType, contentType, promptLink,
-displayName}` (survey §3.3.4). `promptLink` is `<{fileType}:{fileId}/>`, the
+displayName}`. `promptLink` is `<{fileType}:{fileId}/>`, the
 form agents take as a parameter value. A temporary upload expires after the
 configured TTL (24 h by default) and then answers 404 like an unknown id.
 """
@@ -104,7 +104,7 @@ class FileSeed:
 
 
 def file_link(stored: StoredFile) -> dict[str, Any]:
-    """FileLink (survey §3.3.4)."""
+    """The FileLink of a stored file."""
     return {
         "fileId": stored.id,
         "fileType": stored.file_type,

@@ -65,8 +65,8 @@ def now_ms() -> int:
 def approves(text: str) -> bool:
     """What the emulator reads as approval: text starting with "approve"/"approved".
 
-    The platform parses the text (survey §3.3.3: "approve" runs the gated tool,
-    anything else rejects); the 2.0.2 CLI's `--approve` sends "approve".
+    The platform parses the text ("approve" runs the gated tool, anything else
+    rejects); the 2.0.2 CLI's `--approve` sends "approve".
     """
     return _APPROVING.match(text) is not None
 

@@ -1,10 +1,10 @@
 """Reading the one `file` part of a `multipart/form-data` upload, with limits.
 
 The official client sends exactly one part, `Content-Disposition: form-data;
-name="file"; filename="<basename>"` with a guessed `Content-Type` (survey
-§3.3.4). aiohttp parses the framing while the body streams in, so an
-oversized upload is refused (413) as soon as it is known to be too big,
-without holding more than the limit in memory.
+name="file"; filename="<basename>"` with a guessed `Content-Type`. aiohttp
+parses the framing while the body streams in, so an oversized upload is
+refused (413) as soon as it is known to be too big, without holding more than
+the limit in memory.
 
 | Input | Answer |
 |---|---|

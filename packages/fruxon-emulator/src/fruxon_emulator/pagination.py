@@ -1,6 +1,6 @@
 """AIP-158 style list pages: `pageSize`/`pageToken` in, ListPage out.
 
-Both camelCase and snake_case spellings are accepted (the spec records both).
+Both camelCase and snake_case spellings are accepted (clients send either).
 Page size defaults to 10 and is silently clamped to 100; 0 means "default".
 Tokens are opaque base64 of an offset; the last page has `nextPageToken: ""`.
 """

@@ -3,13 +3,13 @@
 A tenant's plain `api_keys` may do everything. Keys listed under
 `scoped_api_keys` carry an explicit list of scopes; a request whose route
 needs a scope the key lacks gets 403 problem+json with the members the 2.0.2
-client turns into `InsufficientScopeError` (spec §6.1):
+client turns into `InsufficientScopeError`:
 `{"error": "insufficient_scope", "required": "<scope>", "granted": [...]}`.
 
-The platform's real scope names are mostly not in any source the spec could
-check, so these are the emulator's own: one per route family, kept small. The
-one the survey does record is `assets:write` for `POST /storage` (§3.3.4);
-`assets:read` for downloads is named after it.
+The platform's real scope names are mostly not published, so these are the
+emulator's own: one per route family, kept small. The one the platform is
+known to use is `assets:write` for `POST /storage`; `assets:read` for
+downloads is named after it.
 
 * `agents:read`: `GET agents`, `GET agents/{a}`, a revision's parameters,
   execution records (list, record, trace, tree, result), approvals (list, get);

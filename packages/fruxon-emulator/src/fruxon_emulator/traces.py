@@ -1,13 +1,13 @@
 """Wire JSON for a run in each of its states: response, trace, record,
 trace envelope, result and execution tree.
 
-Written straight from the spec (§2.1, §2.8, §3.2, §3.3, §3.7) and the survey
-(§3.3.2) rather than shared with the SDK's models, so the emulator is an
-independent reading of the contract and can catch the SDK misreading it.
+Written from the API's documented shapes rather than shared with the SDK's
+models, so the emulator is an independent reading of the contract and can
+catch the SDK misreading it.
 
 A running run (IN_PROGRESS) and a paused one are open: the trace and its
 FLOW_STEP frame have `endTime` 0 and no `result`, the record `endTime` null.
-A run paused for human approval (§7.4) has a `HITL` step waiting for the
+A run paused for human approval has a `HITL` step waiting for the
 approval, the response says `WaitingForHuman` and the record is
 `WAITING_FOR_ASYNC` with `waitingFor {kind: "APPROVAL", id}`; a consult wait
 has `waitingFor {kind: "CONSULT", id, displayName, participantKind, topicId,
@@ -56,12 +56,12 @@ __all__ = [
 ]
 
 IN_PROGRESS = "IN_PROGRESS"
-WAITING_FOR_ASYNC = "WAITING_FOR_ASYNC"  # the record status of a suspended run (§7.3)
+WAITING_FOR_ASYNC = "WAITING_FOR_ASYNC"  # the record status of a suspended run
 COMPLETED = "COMPLETED"
 FAILED = "FAILED"
 CANCELLED = "CANCELLED"
 REJECTED = "REJECTED"
-#: Every record status, live ones first (spec §7.3; UNSPECIFIED is never stored).
+#: Every record status, live ones first (UNSPECIFIED is never stored).
 RECORD_STATUSES = (IN_PROGRESS, WAITING_FOR_ASYNC, COMPLETED, FAILED, CANCELLED, REJECTED)
 TERMINAL_STATUSES = (COMPLETED, FAILED, CANCELLED, REJECTED)
 _GATED_TOOL_MS = 100  # synthetic duration of the tool an approval unblocks
@@ -82,7 +82,7 @@ def result_value(value: Any) -> dict[str, Any]:
     return {"strValue": value} if isinstance(value, str) else {"jsonValue": value}
 
 
-WAITING_FOR_HUMAN = "WaitingForHuman"  # the HITL pause marker as 2.0.2 matches it (§5.4, §7.3)
+WAITING_FOR_HUMAN = "WaitingForHuman"  # the HITL pause marker, as the official 2.0.2 SDK matches it
 #: The emulator's marker for a consult pause (stream `status`/`done`, `:execute`):
 #: no source shows one, so it is WAITING_FOR_ASYNC in the HITL marker's casing.
 WAITING_FOR_ASYNC_MARKER = "WaitingForAsync"
@@ -212,7 +212,7 @@ def flow_step(
 
 
 def execution_trace(run: AgentRun, *, running: bool = False) -> dict[str, Any]:
-    """AgentExecutionTrace (§3.2) with the step tree (§3.3); open (no result) unless finished."""
+    """AgentExecutionTrace with its step tree; open (no result) unless finished."""
     trace: dict[str, Any] = {
         "agentId": run.agent.id,
         "agentRevision": run.input.reported_revision,
@@ -237,7 +237,7 @@ def execution_trace(run: AgentRun, *, running: bool = False) -> dict[str, Any]:
 
 
 def execution_response(run: AgentRun, trace: Mapping[str, Any]) -> dict[str, Any]:
-    """AgentExecutionResponse (§2.1); a paused run adds its pause marker (and approval id)."""
+    """AgentExecutionResponse; a paused run adds its pause marker (and approval id)."""
     response: dict[str, Any] = {
         "response": run.response,
         "trace": dict(trace),
@@ -255,7 +255,7 @@ def execution_response(run: AgentRun, trace: Mapping[str, Any]) -> dict[str, Any
 
 def waiting_for(run: AgentRun) -> dict[str, Any] | None:
     """The record's `waitingFor` of a paused run: `{kind, id}` for an approval (as the
-    CLI and SDK tests pin it), the survey's fuller shape for a consult."""
+    CLI and SDK tests pin it), the platform's fuller shape for a consult."""
     pause = run.pause
     if pause is None:
         return None
@@ -271,7 +271,7 @@ def waiting_for(run: AgentRun) -> dict[str, Any] | None:
 
 
 def execution_record(run: AgentRun, *, running: bool = False) -> dict[str, Any]:
-    """AgentExecutionRecordResponse (§3.7): IN_PROGRESS while `running`, then
+    """AgentExecutionRecordResponse: IN_PROGRESS while `running`, then
     COMPLETED or suspended (no `endTime` yet, and what it waits for)."""
     record: dict[str, Any] = {
         "id": run.record_id,
@@ -301,7 +301,7 @@ def execution_record(run: AgentRun, *, running: bool = False) -> dict[str, Any]:
 
 
 def trace_envelope(record: Mapping[str, Any], trace: Mapping[str, Any]) -> dict[str, Any]:
-    """The `…/executionRecords/{id}/trace` payload (§2.8); `waitingFor` only while suspended."""
+    """The `…/executionRecords/{id}/trace` payload; `waitingFor` only while suspended."""
     envelope: dict[str, Any] = {
         "status": record["status"],
         "runType": record["runType"],
@@ -314,7 +314,7 @@ def trace_envelope(record: Mapping[str, Any], trace: Mapping[str, Any]) -> dict[
 
 
 def record_result(record: Mapping[str, Any], trace: Mapping[str, Any]) -> dict[str, Any]:
-    """`…/executionRecords/{id}/result` (survey §3.3.2): `result` holds exactly one of
+    """`…/executionRecords/{id}/result`: `result` holds exactly one of
     `strValue`, `jsonValue`, `fileLink` once the run completed, and is `{}` before
     (and for a run that ended without an answer)."""
     return {
@@ -327,7 +327,7 @@ def record_result(record: Mapping[str, Any], trace: Mapping[str, Any]) -> dict[s
 
 
 def execution_tree(record: Mapping[str, Any], now_ms: int) -> dict[str, Any]:
-    """`…/executionRecords/{id}/tree` (survey §3.3.2): emulated runs spawn no
+    """`…/executionRecords/{id}/tree`: emulated runs spawn no
     sub-runs, so the tree is the root alone."""
     start, end = int(record["startTime"]), record.get("endTime")
     cost = record.get("totalCost", 0.0)

@@ -2,7 +2,7 @@
 
 A run that pauses leaves one PENDING wait beside its WAITING_FOR_ASYNC record.
 An APPROVAL wait's `body` is the approval request as `…/pendingApprovals`
-serves it (survey §3.3.3); a CONSULT wait's `body` is the record's
+serves it; a CONSULT wait's `body` is the record's
 `waitingFor`. `resume` holds what the run does once the wait resolves
 (already rendered at pause time), so a paused run can be resumed after a
 restart with a `--db` file even if the config changed meanwhile.
@@ -37,7 +37,7 @@ PENDING = "PENDING"
 RESPONDED = "RESPONDED"
 CANCELLED = "CANCELLED"
 EXPIRED = "EXPIRED"
-#: The `status` filter values of `…/pendingApprovals` (survey §3.3.3).
+#: The `status` filter values of `…/pendingApprovals`.
 APPROVAL_STATUSES = (PENDING, RESPONDED, CANCELLED, EXPIRED)
 
 _SCHEMA = """

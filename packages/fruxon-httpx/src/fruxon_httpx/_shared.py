@@ -22,12 +22,11 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
-from fruxon_core.http import Request, Timeout
+from fruxon_core.http import Request, Timeout, url_host
 from fruxon_core.tls import TLSSettings
 
 __all__ = ["TRANSPORT_ERRORS", "httpx_timeout", "map_transport_error", "new_client_options"]
@@ -48,23 +47,22 @@ H2_MISSING = "HTTP/2 needs the h2 package: pip install 'fruxon-httpx[h2]' (or 'h
 
 
 def map_transport_error(exc: BaseException, request: Request) -> FruxonConnectionError:
-    """The SDK exception for an httpx failure (cause not yet chained)."""
+    """The SDK exception for an httpx failure (cause not yet chained).
+
+    Connection failures name the operating system's error, not httpcore's or
+    anyio's wording of it; the client words timeouts by the limit that expired.
+    """
     if isinstance(exc, FruxonConnectionError):
         return exc
-    reason = str(exc) or type(exc).__name__
     if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return FruxonTimeoutError.connecting(_host(request.url))
+        return FruxonTimeoutError.connecting(host=url_host(request.url))
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):  # read, write; our deadline
-        return FruxonTimeoutError.waiting(detail=reason)
+        return FruxonTimeoutError.waiting()
     if isinstance(exc, _NOT_SENT):
-        return FruxonConnectionError.cannot_connect(_host(request.url), reason)
+        return FruxonConnectionError.cannot_connect(url_host(request.url), exc)
     if isinstance(exc, httpx.StreamClosed):
         return FruxonConnectionError.lost("the stream was closed")
-    return FruxonConnectionError.lost(reason)
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc.rpartition("@")[2] or "the API"
+    return FruxonConnectionError.lost(exc)
 
 
 @functools.lru_cache(maxsize=64)

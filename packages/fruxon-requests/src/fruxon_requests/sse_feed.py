@@ -1,7 +1,8 @@
 """sseclient-py, fed so that its events equal :class:`fruxon_core.sse.SSEDecoder`'s.
 
 sseclient-py (1.8/1.9) parses fields well, but it frames the stream and keeps
-state its own way, which is not how the WHATWG rules in spec §5.3 do it:
+state its own way, which is not how the WHATWG rules (and
+:class:`~fruxon_core.sse.SSEDecoder`) do it:
 
 * it keeps a leading UTF-8 BOM, glued to the first field name;
 * a frame ends only at ``\\n\\n``, ``\\r\\r`` or ``\\r\\n\\r\\n``. A ``CRLF`` line

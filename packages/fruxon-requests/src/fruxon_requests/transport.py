@@ -33,7 +33,7 @@ import urllib3.connection
 import urllib3.exceptions
 
 from fruxon_core.exceptions import ClientClosedError, FruxonConnectionError, FruxonTimeoutError
-from fruxon_core.http import BodyStream, Request, Response, header_refusal
+from fruxon_core.http import BodyStream, Request, Response, header_refusal, url_host
 from fruxon_core.sse import ServerSentEvent
 from fruxon_core.tls import TLSSettings
 
@@ -68,39 +68,28 @@ _READ_TIMEOUTS = (
 
 
 def map_transport_error(exc: BaseException) -> FruxonConnectionError:
-    """The SDK exception for a requests/urllib3/socket failure (cause not yet chained)."""
+    """The SDK exception for a requests/urllib3/socket failure (cause not yet chained).
+
+    Connection failures name the operating system's error, not urllib3's
+    wrapping (``HTTPConnectionPool(...): Max retries exceeded``); the client
+    words timeouts by the limit that expired.
+    """
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return FruxonTimeoutError.connecting(_host(exc))
+        return FruxonTimeoutError.connecting(host=_host(exc))
     if isinstance(exc, _READ_TIMEOUTS):
-        return FruxonTimeoutError.waiting(detail=str(exc))
+        return FruxonTimeoutError.waiting()
     wrapped = exc.args[0] if exc.args else None
     if isinstance(exc, requests.exceptions.ConnectionError) and isinstance(wrapped, _READ_TIMEOUTS):
         # requests re-wraps a read timeout in the body as a ConnectionError
-        return FruxonTimeoutError.waiting(detail=str(wrapped))
+        return FruxonTimeoutError.waiting()
     if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
-        return FruxonConnectionError.cannot_connect(_host(exc), _root_reason(exc))
-    return FruxonConnectionError.lost(_root_reason(exc))
-
-
-def _root_reason(exc: BaseException) -> str:
-    """The innermost socket error (``[Errno 111] Connection refused``), not urllib3's wrapping."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            return f"[Errno {current.errno}] {current.strerror}"
-        inner = getattr(current, "reason", None)
-        if not isinstance(inner, BaseException) and current.args:
-            inner = current.args[0] if isinstance(current.args[0], BaseException) else None
-        current = inner or current.__cause__ or current.__context__
-    return str(exc)
+        return FruxonConnectionError.cannot_connect(_host(exc), exc)
+    return FruxonConnectionError.lost(exc)
 
 
 def _host(exc: BaseException) -> str:
     request = getattr(exc, "request", None)
-    url = getattr(request, "url", None) or ""
-    return url.split("://", 1)[-1].split("/", 1)[0] or "the API"
+    return url_host(getattr(request, "url", None) or "")
 
 
 def _not_sent(exc: requests.exceptions.ConnectionError) -> bool:

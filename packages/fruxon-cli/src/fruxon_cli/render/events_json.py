@@ -1,7 +1,7 @@
 """JSON shapes for scripts: ``run --json`` results and NDJSON stream events.
 
-The NDJSON records follow the official CLI's agent-mode schema (spec §8.5,
-``schema_version`` 2): one object per line with a ``type`` — ``start``,
+The NDJSON records follow the official ``fruxon`` CLI's agent-mode schema
+(``schema_version`` 2): one object per line with a ``type`` — ``start``,
 ``text{delta}``, ``tool_call``, ``tool_result``, ``step_trace`` (the outer
 ``FLOW_STEP`` frame left out), ``status``, ``usage``, then ``done`` or
 ``error``. Events the SDK does not know are skipped.

@@ -1,8 +1,9 @@
 """An execution as a Rich tree: the record on top, then every step with its
 status, type, duration and (for model steps) cost and tokens.
 
-Reads the trace envelope of spec §2.8: ``trace.traces[]`` (older payloads:
-``trace.steps[]``) with children nested in ``steps[]``.
+Reads the trace envelope the API returns for an execution record:
+``trace.traces[]`` (older payloads: ``trace.steps[]``) with children nested in
+``steps[]``.
 """
 
 from __future__ import annotations

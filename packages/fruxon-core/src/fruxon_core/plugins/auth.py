@@ -49,7 +49,7 @@ _REFRESHED = "auth.refreshed_after_401"
 
 
 class ApiKeyAuth:
-    """Sends the API key as ``X-API-KEY`` (the seed's scheme) or as a Bearer token."""
+    """Sends the API key as an ``X-API-KEY`` header (the default) or as a Bearer token."""
 
     name = "auth"
 

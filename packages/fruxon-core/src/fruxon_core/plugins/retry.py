@@ -1,19 +1,24 @@
 """Built-in retry policy: exponential backoff with jitter, honouring ``Retry-After``.
 
-What is retried:
+What is retried, up to ``max_retries`` times:
 
-* idempotent operations (reads, updates, deletes): connection failures and
-  timeouts, sent or not, and 408, 429, 500, 502, 503, 504;
-* non-idempotent operations (execute, stream, test, create…): only when the
-  server provably did not run them -- a failure before the request was sent
-  (refused connection, DNS, connect timeout), 429, 503. Never a 500 or any
-  other answer after the server may have acted.
-* never: a stream that broke after events arrived, an ``error`` event, a
-  deadline that ran out (``Timeout.total``).
+* reads, updates and deletes (idempotent: GET, PUT, DELETE): after any
+  connection failure or timeout, whether or not the request was sent, and
+  after 408, 429, 500, 502, 503 and 504;
+* ``execute``, ``stream``, ``test``, creates and every other POST or PATCH
+  (not idempotent): only when the server provably did not run them -- a failure
+  before the request was sent (refused connection, DNS, TLS handshake,
+  connect timeout), 429 and 503. Never after a 500, a 502, a 504 or a
+  timeout once the request was sent: the agent may have run.
+* never, whatever the operation: a stream that broke after events arrived,
+  an ``error`` event, and any other status.
 
-A ``Retry-After`` longer than ``max_retry_after`` is not slept through: the
-:class:`~fruxon_core.exceptions.RateLimitError` (carrying ``retry_after``) is
-raised instead.
+A ``Retry-After`` (seconds or an HTTP date) on a retried answer sets the
+wait. One longer than ``max_retry_after`` (60 s by default) is not slept
+through: the error (a :class:`~fruxon_core.exceptions.RateLimitError`
+carrying ``retry_after`` for a 429) is raised instead. The client adds one
+rule of its own: no retry starts after the call's ``Timeout.total`` deadline,
+nor one whose wait would end after it.
 """
 
 from __future__ import annotations

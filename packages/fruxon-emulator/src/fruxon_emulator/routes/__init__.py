@@ -1,6 +1,6 @@
-"""The route table: every operation of the spec's catalogue (§2), plus the
-2.0.2 routes the emulator also serves (drafts, `tools:run`, the execution
-lifecycle, human approvals, storage) and the seed-era colon aliases the
+"""The route table: every operation of the Fruxon API the SDK calls, plus the
+official 2.0.2 SDK's routes the emulator also serves (drafts, `tools:run`, the
+execution lifecycle, human approvals, storage) and the colon aliases the
 official 0.5.8 client calls (`…/{id}:trace`, `…/{rev}:parameters`).
 
 The fourth column is the scope a scoped API key needs (see `scopes`): one
@@ -66,7 +66,7 @@ API_ROUTES: tuple[Route, ...] = (
         execution.test_agent,
         AGENTS_EXECUTE,
         runs_agent=True,
-        purpose="seed-era test run of an inline flow",
+        purpose="test run of an inline flow",
     ),
     Route(
         "POST",
@@ -74,7 +74,7 @@ API_ROUTES: tuple[Route, ...] = (
         execution.stream_test_agent,
         AGENTS_EXECUTE,
         runs_agent=True,
-        purpose="seed-era test run of an inline flow, streamed",
+        purpose="test run of an inline flow, streamed",
     ),
     Route(
         "GET",
@@ -88,7 +88,7 @@ API_ROUTES: tuple[Route, ...] = (
         f"{_REVISION}:parameters",
         agents.get_agent_parameters,
         AGENTS_READ,
-        purpose="seed-era (0.5.8) spelling of …/parameters",
+        purpose="the official 0.5.8 client's spelling of …/parameters",
     ),
     Route(
         "POST",
@@ -142,7 +142,7 @@ API_ROUTES: tuple[Route, ...] = (
         f"{_RECORD}:trace",
         records.get_record_trace,
         AGENTS_READ,
-        purpose="seed-era (0.5.8) spelling of …/trace",
+        purpose="the official 0.5.8 client's spelling of …/trace",
     ),
     Route(
         "GET",
@@ -270,7 +270,7 @@ API_ROUTES: tuple[Route, ...] = (
         f"{_INTEGRATION}/tools:test",
         tools.test_tool,
         INTEGRATIONS_WRITE,
-        purpose="seed-era tool dry run",
+        purpose="tool dry run",
     ),
     Route(
         "POST",

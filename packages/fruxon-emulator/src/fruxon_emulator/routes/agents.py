@@ -16,7 +16,7 @@ __all__ = ["agent_resource", "get_agent", "get_agent_parameters", "list_agents",
 
 
 def agent_resource(agent: AgentDefinition) -> dict[str, Any]:
-    """Agent (§3.5)."""
+    """The Agent resource."""
     return {
         "id": agent.id,
         "displayName": agent.display_name,

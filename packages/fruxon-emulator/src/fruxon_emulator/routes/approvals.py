@@ -1,4 +1,4 @@
-"""Human approvals (survey §3.3.3): list, get, answer and cancel the approval
+"""Human approvals: list, get, answer and cancel the approval
 requests that paused runs wait on.
 
 An approval request (the ListPage items and every single answer):

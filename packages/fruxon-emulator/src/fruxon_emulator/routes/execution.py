@@ -1,5 +1,5 @@
 """Running agents: `:execute`, `:stream`, their revision-pinned siblings,
-the seed `:test`/`:streamTest` with an inline flow, and the 2.0.2 draft
+`:test`/`:streamTest` with an inline flow, and the official 2.0.2 SDK's draft
 routes. Every path funnels into one RunPlan so validation, sessions,
 persistence and run counting behave identically across them.
 

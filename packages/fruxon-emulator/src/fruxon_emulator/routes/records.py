@@ -1,5 +1,5 @@
 """Past and running executions: the list, a record, its trace envelope, its
-result and its execution tree (survey §3.3.2).
+result and its execution tree.
 
 `GET …/executionRecords` is newest first and paged like every list. Its
 filters, all optional (repeated keys or comma-separated values where a list
@@ -17,7 +17,7 @@ is allowed):
 * `hasToolCalls=true`, `withToolErrors=true`, `tools` (list of
   `integrationId.toolId`);
 * `query`: text in the run's parameters or result; needs `startTime` with a
-  window of at most 31 days (otherwise 400), as the survey records.
+  window of at most 31 days (otherwise 400), as on the platform.
 
 Any unknown value of an enumerated filter is a 400 naming the valid ones.
 """

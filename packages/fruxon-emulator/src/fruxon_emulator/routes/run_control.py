@@ -1,4 +1,4 @@
-"""Stopping runs and their waits: `:cancelRun` and `:cancelWait` (survey §3.3.2).
+"""Stopping runs and their waits: `:cancelRun` and `:cancelWait`.
 
 Both take an optional body `{reason?: string}` (`{}` or no body is fine) and
 answer without a body:

@@ -1,4 +1,4 @@
-"""Files (survey §3.3.4, §4): upload with `POST storage`, download with
+"""Files: upload with `POST storage`, download with
 `GET storage/{fileId}`.
 
 * `POST storage[?temporary=true]`, `multipart/form-data` with one part named

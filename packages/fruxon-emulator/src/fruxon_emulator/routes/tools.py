@@ -179,7 +179,7 @@ async def test_tool(ctx: RequestContext) -> JsonReply:
 
 
 async def run_tool(ctx: RequestContext) -> JsonReply:
-    """`tools:run` (2.0.2): run a saved tool; seeds answer their sample."""
+    """`tools:run` (official 2.0.2 SDK): run a saved tool; configured tools answer their sample."""
     body = ctx.json_body()
     errors = FieldErrors()
     tool_id = errors.required(body, "toolId", str)
