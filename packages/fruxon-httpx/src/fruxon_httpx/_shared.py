@@ -20,6 +20,7 @@ import functools
 import http.cookiejar
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,10 +28,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
-from fruxon_core.http import Request, Timeout
+from fruxon_core.http import Request, Timeout, header_refusal
 from fruxon_core.tls import TLSSettings
 
-__all__ = ["TRANSPORT_ERRORS", "httpx_timeout", "map_transport_error", "new_client_options"]
+__all__ = ["TRANSPORT_ERRORS", "failure", "httpx_timeout", "map_transport_error"]
 
 #: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``).
 TRANSPORT_ERRORS = (httpx.RequestError, httpx.InvalidURL, httpx.StreamClosed, OSError)
@@ -61,6 +62,24 @@ def map_transport_error(exc: BaseException, request: Request) -> FruxonConnectio
     if isinstance(exc, httpx.StreamClosed):
         return FruxonConnectionError.lost("the stream was closed")
     return FruxonConnectionError.lost(reason)
+
+
+def failure(exc: BaseException, request: Request) -> BaseException:
+    """What to raise for an exception out of httpx; call it outside the ``except`` block.
+
+    A header httpx or h11 refused becomes core's ``ValueError`` naming the
+    header, never its value, with nothing chained (their messages quote it);
+    httpx errors map to connection errors; anything else is raised as it is.
+    """
+    if isinstance(exc, (ValueError, httpx.LocalProtocolError)):
+        refusal = header_refusal(request.headers)
+        if refusal is not None:
+            return refusal
+    if isinstance(exc, TRANSPORT_ERRORS):
+        error = map_transport_error(exc, request)
+        error.__cause__ = exc
+        return error
+    return exc
 
 
 def _host(url: str) -> str:
@@ -177,13 +196,17 @@ def _trio() -> Any:
 
 
 class TimedRead:
-    """Stands in for a network stream's ``read`` during one body read (see the module doc)."""
+    """Stands in for a network stream's ``read`` while one thread reads (see the module doc).
 
-    __slots__ = ("owner", "read", "seconds")
+    Each socket read of the owner waits at most until ``deadline``
+    (``time.monotonic()``), and no longer than httpcore would have.
+    """
 
-    def __init__(self, owner: object, seconds: float | None) -> None:
+    __slots__ = ("deadline", "owner", "read")
+
+    def __init__(self, owner: object, deadline: float) -> None:
         self.owner = owner
-        self.seconds = seconds
+        self.deadline = deadline
         self.read: Callable[..., Any] = _unset
 
     def install(self, network_stream: Any) -> bool:
@@ -203,7 +226,7 @@ class TimedRead:
 
     def __call__(self, max_bytes: int, timeout: float | None = None) -> Any:
         if threading.get_ident() == self.owner:
-            timeout = self.seconds
+            timeout = _wait(self.deadline, timeout)
         return self.read(max_bytes, timeout)
 
 
@@ -214,8 +237,32 @@ class AsyncTimedRead(TimedRead):
 
     async def __call__(self, max_bytes: int, timeout: float | None = None) -> Any:
         if current_task() is self.owner:
-            timeout = self.seconds
+            timeout = _wait(self.deadline, timeout)
         return await self.read(max_bytes, timeout)
+
+
+def _wait(deadline: float, timeout: float | None) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the read ran out of time")
+    return left if timeout is None or left < timeout else timeout
+
+
+def read_within(response: httpx.Response, deadline: float) -> bytes:
+    """Read the rest of a streamed body with every socket read over by ``deadline``, and close.
+
+    Without an httpcore network stream to time (a mocked transport), the body
+    is read with httpx's own read timeout.
+    """
+    network = response.extensions.get("network_stream")
+    timed = TimedRead(threading.get_ident(), deadline)
+    installed = timed.install(network)
+    try:
+        return response.read()
+    finally:
+        if installed:
+            timed.remove(network)
+        response.close()
 
 
 def _unset(max_bytes: int, timeout: float | None = None) -> Any:

@@ -29,6 +29,7 @@ from ._shared import (
     AsyncTimedRead,
     current_loop,
     current_task,
+    failure,
     headers_of,
     httpx_timeout,
     map_transport_error,
@@ -129,9 +130,9 @@ class AsyncHttpxStreamResponse:
 
     async def _next(self, chunks: AsyncIterator[bytes], timeout: float | None) -> bytes:
         try:
-            if near(timeout, self._limit):
+            if timeout is None or near(timeout, self._limit):
                 return await chunks.__anext__()
-            timed = AsyncTimedRead(current_task(), timeout)
+            timed = AsyncTimedRead(current_task(), time.monotonic() + timeout)
             if not timed.install(self._network):  # not an httpcore connection: a cancel scope
                 with anyio.fail_after(timeout):
                     return await chunks.__anext__()
@@ -304,6 +305,7 @@ class AsyncHttpxTransport:
     async def send(self, request: Request, remaining: float | None) -> Response:
         client = self._client_for_this_loop()
         started = time.monotonic()
+        error: BaseException | None = None
         try:
             call = client.request(
                 request.method,
@@ -318,8 +320,10 @@ class AsyncHttpxTransport:
             else:
                 with anyio.fail_after(remaining):
                     response = await call
-        except TRANSPORT_ERRORS as exc:
-            raise map_transport_error(exc, request) from exc
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
+            error = exc
+        if error is not None:
+            raise failure(error, request)
         return Response(
             response.status_code,
             headers_of(response),
@@ -333,6 +337,7 @@ class AsyncHttpxTransport:
         self, request: Request, remaining: float | None
     ) -> AsyncHttpxStreamResponse:
         client = self._client_for_this_loop()
+        error: BaseException | None = None
         try:
             built = client.build_request(
                 request.method,
@@ -342,8 +347,10 @@ class AsyncHttpxTransport:
                 timeout=httpx_timeout(request.timeout, True, remaining),
             )
             response = await client.send(built, stream=True, follow_redirects=False)
-        except TRANSPORT_ERRORS as exc:
-            raise map_transport_error(exc, request) from exc
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
+            error = exc
+        if error is not None:
+            raise failure(error, request)
         return AsyncHttpxStreamResponse(response, request, self._loop)
 
     async def aclose(self) -> None:

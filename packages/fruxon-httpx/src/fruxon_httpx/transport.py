@@ -30,11 +30,13 @@ from fruxon_core.tls import TLSSettings
 from ._shared import (
     TRANSPORT_ERRORS,
     TimedRead,
+    failure,
     headers_of,
     httpx_timeout,
     map_transport_error,
     near,
     new_client_options,
+    read_within,
     refuse_cookies,
 )
 
@@ -84,8 +86,13 @@ class HttpxStreamResponse:
         return Response(self.status, self.headers, b"", self.request, self.reason)
 
     def read_all(self) -> Response:
+        """Read the rest of the body (error statuses), bounded as a whole by the head's limit."""
+        limit = self._limit
         try:
-            body = self._response.read()
+            if limit is None:
+                body = self._response.read()
+            else:
+                body = read_within(self._response, time.monotonic() + limit)
         except TRANSPORT_ERRORS as exc:
             raise map_transport_error(exc, self.request) from exc
         finally:
@@ -125,9 +132,9 @@ class HttpxStreamResponse:
     def _next(self, chunks: Iterator[bytes], timeout: float | None) -> bytes:
         self._reading = True
         try:
-            if self._network is None or near(timeout, self._limit):
+            if timeout is None or self._network is None or near(timeout, self._limit):
                 return next(chunks, b"")
-            timed = TimedRead(threading.get_ident(), timeout)
+            timed = TimedRead(threading.get_ident(), time.monotonic() + timeout)
             if not timed.install(self._network):
                 return next(chunks, b"")
             try:
@@ -250,22 +257,42 @@ class HttpxTransport:
             time.sleep(seconds)
 
     def send(self, request: Request, remaining: float | None = None) -> Response:
+        """Send and read the whole answer; with ``remaining``, every read ends within it."""
         started = time.monotonic()
+        client = self.session
+        error: BaseException | None = None
         try:
-            response = self.session.request(
-                request.method,
-                request.url,
-                content=_content(request.body),
-                headers=request.headers,
-                timeout=httpx_timeout(request.timeout, False, remaining),
-                follow_redirects=False,
-            )
-        except TRANSPORT_ERRORS as exc:
-            raise map_transport_error(exc, request) from exc
+            if remaining is None:
+                response = client.request(
+                    request.method,
+                    request.url,
+                    content=_content(request.body),
+                    headers=request.headers,
+                    timeout=httpx_timeout(request.timeout, False, None),
+                    follow_redirects=False,
+                )
+                body = response.content
+            else:
+                response = client.send(
+                    client.build_request(
+                        request.method,
+                        request.url,
+                        content=_content(request.body),
+                        headers=request.headers,
+                        timeout=httpx_timeout(request.timeout, False, remaining),
+                    ),
+                    stream=True,
+                    follow_redirects=False,
+                )
+                body = read_within(response, started + remaining)
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
+            error = exc
+        if error is not None:
+            raise failure(error, request)
         return Response(
             response.status_code,
             headers_of(response),
-            response.content,
+            body,
             request,
             response.reason_phrase,
             time.monotonic() - started,
@@ -273,6 +300,7 @@ class HttpxTransport:
 
     def open_stream(self, request: Request, remaining: float | None = None) -> HttpxStreamResponse:
         client = self.session
+        error: BaseException | None = None
         try:
             built = client.build_request(
                 request.method,
@@ -282,8 +310,10 @@ class HttpxTransport:
                 timeout=httpx_timeout(request.timeout, True, remaining),
             )
             response = client.send(built, stream=True, follow_redirects=False)
-        except TRANSPORT_ERRORS as exc:
-            raise map_transport_error(exc, request) from exc
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
+            error = exc
+        if error is not None:
+            raise failure(error, request)
         return HttpxStreamResponse(response, request)
 
     def close(self) -> None:
