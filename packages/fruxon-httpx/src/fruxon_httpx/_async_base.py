@@ -116,6 +116,7 @@ class AsyncTransportBase(Generic[S]):
 
     name = "httpx"
     version = httpx.__version__
+    _stream: type[S]  # the stream response class
 
     async def send(self, request: Request, remaining: float | None = None) -> Response:
         """Send and read the whole answer; with ``remaining``, all of it within that."""
@@ -161,9 +162,7 @@ class AsyncTransportBase(Generic[S]):
         return contextlib.nullcontext()
 
     def _client(self) -> httpx.AsyncClient:
-        raise NotImplementedError
-
-    def _stream(self, response: httpx.Response, request: Request) -> S:
+        """The client to send with; raises ``ClientClosedError`` or ``EventLoopMismatchError``."""
         raise NotImplementedError
 
     def _content(self, body: bytes | BodyStream | None) -> bytes | AsyncIterator[bytes] | None:

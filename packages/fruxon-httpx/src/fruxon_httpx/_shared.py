@@ -1,12 +1,4 @@
-"""What the sync and async httpx transports share: error mapping, timeouts, setup, timed reads.
-
-httpcore reads a body with the read timeout the request was sent with, fixed
-for the whole body. A read that must end sooner (a stream's idle clock, a
-call's deadline) puts a :class:`TimedRead` in front of the connection's
-``response.extensions["network_stream"].read``, which httpcore calls for each
-socket read: the reading thread's or task's reads end by its deadline, other
-callers' pass through.
-"""
+"""What both httpx transports share: error mapping, timeouts, client options, timed reads."""
 
 from __future__ import annotations
 
@@ -28,9 +20,9 @@ from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.http import Request, Timeout, header_refusal
 from fruxon_core.tls import TLSSettings
 
-#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``).
+#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``) ...
 TRANSPORT_ERRORS = (httpx.RequestError, httpx.InvalidURL, httpx.StreamClosed, OSError)
-#: ... and what sending can raise, a refused header included.
+#: ... and sending too, a refused header included.
 SEND_ERRORS = (*TRANSPORT_ERRORS, ValueError)
 #: Errors raised before anything reached the server.
 _NOT_SENT = (
@@ -57,8 +49,8 @@ def map_transport_error(exc: BaseException, request: Request) -> FruxonConnectio
 
 
 def failure(exc: BaseException, request: Request) -> BaseException:
-    """What to raise for ``exc`` out of httpx; outside the ``except`` block, so that a refused
-    header is core's ``ValueError`` naming it with nothing chained (httpx and h11 quote it)."""
+    """What to raise for ``exc``, outside the ``except`` block: a header httpx or h11 refused
+    is core's ``ValueError``, which names it without quoting it, with nothing chained."""
     if isinstance(exc, (ValueError, httpx.LocalProtocolError)):
         refusal = header_refusal(request.headers)
         if refusal is not None:
@@ -95,33 +87,20 @@ def near(timeout: float | None, limit: float | None) -> bool:
     return 0 <= limit - timeout <= 0.001 + 0.01 * limit
 
 
-class _RefuseCookies(http.cookiejar.DefaultCookiePolicy):
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-
 def client_options(
     session: object, connector_limit: int, http2: bool, tls: TLSSettings | None
 ) -> dict[str, Any]:
-    """Keyword arguments of the client a transport makes itself (a caller's is used as it is).
-
-    Up to ``connector_limit`` connections (``0``: no limit), all kept alive; no
-    client-wide timeout (each request carries its own); ``tls`` applies
-    ``FRUXON_CA_BUNDLE`` / ``FRUXON_INSECURE`` (httpx reads proxy variables itself).
-    """
+    """Keyword arguments of a client the transport makes (a caller's ``session`` is used as it
+    is): ``connector_limit`` connections (``0``: no limit) kept alive, timeouts per request,
+    ``tls`` for ``FRUXON_CA_BUNDLE`` / ``FRUXON_INSECURE`` (httpx reads proxy variables)."""
     if connector_limit < 0:
         raise ValueError("connector_limit must be >= 0 (0 means no limit)")
     if http2:
         try:
             import h2  # noqa: F401
         except ImportError as exc:
-            message = (
-                "HTTP/2 needs the h2 package: pip install 'fruxon-httpx[h2]' (or httpx[http2])"
-            )
-            raise ImportError(message) from exc
+            extra = "pip install 'fruxon-httpx[h2]' (or 'httpx[http2]')"
+            raise ImportError(f"HTTP/2 needs the h2 package: {extra}") from exc
     limit = connector_limit or None
     limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
     options: dict[str, Any] = {"limits": limits, "http2": http2, "timeout": None}
@@ -132,9 +111,9 @@ def client_options(
 
 
 def new_client(cls: Callable[..., Any], options: dict[str, Any]) -> Any:
-    """The transport's own client, stateless per call: the Fruxon API needs no cookies."""
+    """The transport's own client; no state per call: it refuses cookies (no domain allowed)."""
     client = cls(**options)
-    client.cookies.jar.set_policy(_RefuseCookies())
+    client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     return client
 
 
@@ -148,8 +127,10 @@ def current_loop() -> object:
 
 
 class TimedRead:
-    """In front of ``network.read`` during a ``with`` block: this thread's socket reads end by
-    ``deadline`` (``time.monotonic()``); a no-op for a network stream that is not httpcore's."""
+    """In front of ``network.read`` during a ``with`` block, so that this thread's socket reads
+    end by ``deadline`` (``time.monotonic()``): httpcore fixes a request's read timeout for the
+    whole body, and calls ``response.extensions["network_stream"].read`` for each socket read.
+    Other threads' reads pass through; a network stream that is not httpcore's is left alone."""
 
     __slots__ = ("deadline", "network", "owner", "read")
     read: Callable[..., Any]
@@ -178,16 +159,6 @@ class TimedRead:
         return self.read(max_bytes, timeout)
 
 
-class AsyncTimedRead:
+def AsyncTimedRead(deadline: float, network: object) -> Any:  # (a class's name: TimedRead's twin)
     """:class:`TimedRead` for async code: a cancel scope, which ends this task's reads only."""
-
-    __slots__ = ("scope",)
-
-    def __init__(self, deadline: float, network: object) -> None:
-        self.scope = anyio.fail_after(max(deadline - time.monotonic(), 0.0))
-
-    def __enter__(self) -> None:
-        self.scope.__enter__()
-
-    def __exit__(self, *exc: Any) -> bool | None:
-        return self.scope.__exit__(*exc)
+    return anyio.fail_after(max(deadline - time.monotonic(), 0.0))

@@ -118,6 +118,7 @@ class TransportBase(Generic[S]):
 
     name = "httpx"
     version = httpx.__version__
+    _stream: type[S]  # the stream response class
 
     def send(self, request: Request, remaining: float | None = None) -> Response:
         """Send and read the whole answer; with ``remaining``, all of it within that."""
@@ -163,9 +164,7 @@ class TransportBase(Generic[S]):
         return contextlib.nullcontext()
 
     def _client(self) -> httpx.Client:
-        raise NotImplementedError
-
-    def _stream(self, response: httpx.Response, request: Request) -> S:
+        """The client to send with; raises ``ClientClosedError`` or ``EventLoopMismatchError``."""
         raise NotImplementedError
 
     def _content(self, body: bytes | BodyStream | None) -> bytes | Iterator[bytes] | None:

@@ -1,8 +1,7 @@
 """``FruxonClient`` and ``AsyncFruxonClient``: the Fruxon clients, on httpx.
 
-Every method is core's (:class:`fruxon_core._sync.client.ClientBase` and
-:class:`fruxon_core._async.client.AsyncClientBase`, written once); this module
-only says which transport each sends with.
+Every method is core's (``ClientBase`` / ``AsyncClientBase``, written once);
+this module only says which transport each sends with.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from fruxon_core._sync.client import ClientBase
 from fruxon_core._sync.transport import Transport
 from fruxon_core.tls import TLSSettings
 
-from .async_transport import AsyncHttpxTransport
-from .transport import HttpxTransport
+from .transport import AsyncHttpxTransport, HttpxTransport
 
 __all__ = ["AsyncFruxonClient", "FruxonClient"]
 
@@ -30,7 +28,7 @@ class FruxonClient(ClientBase[httpx.Client]):
     ``session=httpx.Client(http2=True)`` (with the ``h2`` extra installed).
     Without one, the client pools up to ``connector_limit`` connections
     (``0`` = no limit). One client is safe to share between threads and
-    across ``fork()`` (see :class:`~fruxon_httpx.transport.HttpxTransport`).
+    across ``fork()`` (see :class:`~fruxon_httpx.HttpxTransport`).
     """
 
     def _create_transport(

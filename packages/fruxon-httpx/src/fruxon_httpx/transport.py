@@ -1,35 +1,39 @@
-"""``HttpxTransport``: the transport contract of :mod:`fruxon_core.transport` on ``httpx.Client``.
+"""``HttpxTransport`` and ``AsyncHttpxTransport``: the transport contract on httpx.
 
-Sending and reading are ``_sync_base``'s, generated from the async
-transport's :mod:`fruxon_httpx._async_base`; this module adds what only the
-sync side has: threads and ``fork()``.
+Sending and reading are written once, in :mod:`fruxon_httpx._async_base` (the
+sync side is generated from it). This module adds what differs: the sync
+client is shared by threads and renewed after ``fork()``; the async one
+belongs to one event loop, asyncio or trio (waiting goes through anyio).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
+import anyio
 import httpx
 
-from fruxon_core.exceptions import ClientClosedError
+from fruxon_core.exceptions import ClientClosedError, EventLoopMismatchError
 from fruxon_core.http import BodyStream, Request
 from fruxon_core.tls import TLSSettings
 
-from ._shared import client_options, new_client
+from ._async_base import AsyncStreamBase, AsyncTransportBase
+from ._shared import client_options, current_loop, new_client
 from ._sync_base import StreamBase, TransportBase
 
-__all__ = ["HttpxStreamResponse", "HttpxTransport"]
+__all__ = ["AsyncHttpxTransport", "HttpxTransport"]
 
 
 class HttpxStreamResponse(StreamBase):
-    """An open streamed response; :meth:`close` may come from another thread."""
+    """An open streamed response; :meth:`close` wakes up a read waiting in another thread."""
 
     def close(self) -> None:
-        """Close the connection now (from another thread too: a waiting read wakes up)."""
         get = getattr(self._network, "get_extra_info", None)
         sock = get("socket") if get is not None and self._reading and not self._eof else None
         if isinstance(sock, socket.socket):
@@ -41,19 +45,20 @@ class HttpxStreamResponse(StreamBase):
 class HttpxTransport(TransportBase[HttpxStreamResponse]):
     """Sends :class:`Request` values with one pooled ``httpx.Client``.
 
-    **Threads.** One transport (and so one client) serves all the threads of
-    a service: httpcore's connection pool is thread-safe, and the client
-    writes no state per call -- headers, auth and timeouts travel with each
-    request, and the ``httpx.Client`` it creates refuses cookies, the one
-    thing httpx would store. A client passed in is used as it is.
+    **Threads.** One transport serves all the threads of a service:
+    httpcore's pool is thread-safe, and no state is written per call
+    (headers, auth and timeouts travel with each request; the client it
+    creates refuses cookies). A client passed in is used as it is.
 
-    **Processes.** A forked child must not use the sockets it inherited. The
-    transport notices the new process id on its next use: its own client is
-    replaced, a caller's client keeps its settings but gets empty pools.
+    **Processes.** A forked child must not use the sockets it inherited: on
+    its first use in a new process the transport's own client is replaced, a
+    caller's client keeps its settings but gets empty pools.
 
     **HTTP/2.** ``http2=True`` (or ``session=httpx.Client(http2=True)``)
     needs the ``h2`` extra: ``pip install 'fruxon-httpx[h2]'``.
     """
+
+    _stream = HttpxStreamResponse
 
     def __init__(
         self,
@@ -83,16 +88,12 @@ class HttpxTransport(TransportBase[HttpxStreamResponse]):
     def _client(self) -> httpx.Client:
         return self.session
 
-    def _stream(self, response: httpx.Response, request: Request) -> HttpxStreamResponse:
-        return HttpxStreamResponse(response, request)
-
-    def _content(self, body: bytes | BodyStream | None) -> bytes | Iterator[bytes] | None:
-        # sent chunked, unless the request has a Content-Length (a body of known size does)
-        return body.chunks() if isinstance(body, BodyStream) else body
-
     def check_usable(self) -> None:
         if self._closed:
             raise ClientClosedError("this FruxonClient is closed")
+
+    def _content(self, body: bytes | BodyStream | None) -> bytes | Iterator[bytes] | None:
+        return body.chunks() if isinstance(body, BodyStream) else body  # chunked, if no length
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -106,16 +107,177 @@ class HttpxTransport(TransportBase[HttpxStreamResponse]):
 
 
 def _renew_pools(client: httpx.Client) -> None:
-    """Give a caller's client fresh, empty connection pools (after a fork).
-
-    httpx has no public call for this: each httpcore pool's connection and
-    request lists are replaced (not closed: closing takes the pool's lock,
-    which a thread of the parent may have held at the moment of the fork).
-    """
-    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    for transport in transports:
+    """Give a caller's client empty connection pools (after a fork) -- replaced, not closed:
+    closing takes a pool's lock, which a thread of the parent may have held at the fork."""
+    for transport in [
+        getattr(client, "_transport", None),
+        *getattr(client, "_mounts", {}).values(),
+    ]:
         pool = getattr(transport, "_pool", None)
         if pool is not None and hasattr(pool, "_connections"):
             pool._connections = []
             pool._requests = []
             pool._optional_thread_lock = type(pool._optional_thread_lock)()
+
+
+# -- async ---------------------------------------------------------------------------------
+
+WRONG_LOOP = (
+    "this AsyncFruxonClient is bound to another event loop: its httpx.AsyncClient was first "
+    "used on a different loop (or trio run). Create one client per event loop (e.g. per "
+    "asyncio.run() or trio.run() call, or per thread)."
+)
+
+#: Close tasks started by a synchronous ``close()``, kept referenced until they finish.
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+class AsyncHttpxStreamResponse(AsyncStreamBase):
+    """An open streamed response of the event loop (or trio run) it was opened in."""
+
+    def __init__(self, response: httpx.Response, request: Request) -> None:
+        super().__init__(response, request)
+        self._loop = current_loop()
+        self._closed = False
+
+    async def _release(self) -> None:
+        self._closed = True
+        chunks, self._chunks = self._chunks, None
+        try:
+            if chunks is not None:  # trio wants async generators closed
+                await chunks.aclose()  # type: ignore[attr-defined]
+        finally:
+            await self._response.aclose()
+
+    def close(self) -> None:
+        """Close the connection now, from any thread, more than once: httpx closes by awaiting,
+        so this starts that as a task of the response's loop (a system task under trio)."""
+        if not self._closed:
+            self._closed = True
+            _spawn(self._loop, self._release)
+
+
+async def _quietly(job: Callable[[], Awaitable[None]]) -> None:
+    with contextlib.suppress(Exception):
+        await job()
+
+
+def _spawn(loop: Any, job: Callable[[], Awaitable[None]]) -> None:
+    """Run ``job()`` soon as a task of ``loop`` (an asyncio loop or trio token), from any thread."""
+    if isinstance(loop, asyncio.AbstractEventLoop):
+
+        def start() -> None:
+            task = loop.create_task(_quietly(job))
+            _CLOSING.add(task)
+            task.add_done_callback(_CLOSING.discard)
+
+        if not loop.is_closed():  # (once it is, the sockets went with it)
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(start)
+        return
+    import trio
+
+    def spawn() -> None:
+        with contextlib.suppress(RuntimeError):  # the run is ending: it takes no new task
+            trio.lowlevel.spawn_system_task(_quietly, job)
+
+    with contextlib.suppress(trio.RunFinishedError):
+        loop.run_sync_soon(spawn)
+
+
+def _run_finished(loop: Any) -> bool:
+    """Whether ``loop`` is a trio run's token and the run ended (its sockets belong to no run)."""
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        return False
+    import trio
+
+    try:
+        loop.run_sync_soon(lambda: None)
+    except trio.RunFinishedError:
+        return True
+    return False
+
+
+async def _upload_chunks(body: BodyStream) -> AsyncIterator[bytes]:
+    """The body's pieces, each read in a worker thread so disk reads never block the loop."""
+    chunks = body.chunks()
+    try:
+        while (chunk := await anyio.to_thread.run_sync(next, chunks, None)) is not None:
+            yield chunk
+    finally:
+        with contextlib.suppress(AttributeError, ValueError):  # still running: GC closes it
+            chunks.close()  # type: ignore[attr-defined]
+
+
+class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
+    """Sends :class:`Request` values with one ``httpx.AsyncClient``.
+
+    Its own client is created on first use, inside the running loop. The
+    transport belongs to the event loop (or trio run) it was first used in: a
+    call from another raises :class:`EventLoopMismatchError` at once instead
+    of failing somewhere inside the connection pool. ``http2=True`` needs the
+    ``h2`` extra: ``pip install 'fruxon-httpx[h2]'``.
+    """
+
+    _stream = AsyncHttpxStreamResponse
+
+    def __init__(
+        self,
+        session: httpx.AsyncClient | None = None,
+        *,
+        connector_limit: int = 100,
+        http2: bool = False,
+        tls: TLSSettings | None = None,
+    ) -> None:
+        self._options = client_options(session, connector_limit, http2, tls)
+        self._session = session
+        self._owns_session = session is None
+        self._loop: Any = None
+        self._closed = False
+
+    @property
+    def session(self) -> httpx.AsyncClient | None:
+        """The client in use, or ``None`` before the first request (and after ``aclose()``)."""
+        return self._session
+
+    def check_usable(self) -> None:
+        self._client()
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = current_loop()
+        if self._session is not None and loop is self._loop:
+            return self._session
+        if self._closed:
+            raise ClientClosedError("this AsyncFruxonClient is closed")
+        if self._loop is not None and loop is not self._loop:
+            raise EventLoopMismatchError(WRONG_LOOP)
+        self._loop = loop
+        if self._session is None:
+            self._session = new_client(httpx.AsyncClient, self._options)
+        return self._session
+
+    def _content(self, body: bytes | BodyStream | None) -> bytes | AsyncIterator[bytes] | None:
+        return _upload_chunks(body) if isinstance(body, BodyStream) else body
+
+    def _bounded(self, seconds: float | None) -> Any:
+        """A cancel scope: the whole attempt, connecting included."""
+        return contextlib.nullcontext() if seconds is None else anyio.fail_after(seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+    async def aclose(self) -> None:
+        """Close the client if this transport created it; a caller's client is left open."""
+        self._closed = True
+        session, self._session = self._session, None
+        loop = self._loop
+        if session is None or not self._owns_session:
+            return
+        if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed():
+            return  # its sockets went with it
+        if loop is not None and current_loop() is not loop and not _run_finished(loop):
+            self._session, self._closed = session, False
+            raise EventLoopMismatchError(
+                "close() must run on the event loop the client was used on"
+            )
+        await session.aclose()
