@@ -1,9 +1,8 @@
 """Sending and reading on httpx, written once as async code for both transports.
 
 ``scripts/unasync.py`` generates ``_sync_base.py`` from this module, as it
-does core's ``_sync`` package. Each transport subclasses these bases with
-what differs: how it gets its client (fork, event loop), closes from another
-thread, sends an upload and sleeps.
+does core's ``_sync`` package. The transports subclass these bases with what
+differs: getting the client, closing from another thread, uploads, sleeping.
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ from fruxon_core.sse import ServerSentEvent, SSEDecoder
 
 from ._shared import SEND_ERRORS, TRANSPORT_ERRORS, AsyncTimedRead, failure, httpx_timeout, near
 
-#: After the terminal event, how long the end of the body may take to arrive
-#: (it normally comes with the event) before the connection is closed instead of pooled.
+#: After the terminal event, how long the end of the body may take to arrive (it
+#: normally comes with the event) before the connection is closed instead of pooled.
 FINISH_WAIT_S = 0.005
 
 S = TypeVar("S", bound="AsyncStreamBase")
@@ -44,7 +43,7 @@ class AsyncStreamBase:
         self._chunks: AsyncIterator[bytes] | None = None
         self._limit = request.timeout.head_read(True)  # what httpcore bounds each read by
         self._network: Any = response.extensions.get("network_stream")
-        self._eof = self._reading = False
+        self._eof = self._closed = False
 
     def head(self) -> Response:
         return Response(self.status, self.headers, b"", self.request, self.reason)
@@ -53,10 +52,7 @@ class AsyncStreamBase:
         """Read the rest of the body (an error answer), bounded as a whole by the head's limit."""
         self._eof = True
         try:
-            limit = self._limit
-            body = await read_body(
-                self._response, None if limit is None else time.monotonic() + limit
-            )
+            body = await read_body(self._response, self._limit, time.monotonic())
         except TRANSPORT_ERRORS as exc:
             raise failure(exc, self.request) from exc
         finally:
@@ -77,8 +73,8 @@ class AsyncStreamBase:
 
     async def _read(self, timeout: float | None) -> bytes:
         if self._chunks is None:  # decoded only when the server compressed the body
-            encoded = "content-encoding" in self.headers
             response = self._response
+            encoded = "content-encoding" in self.headers
             self._chunks = response.aiter_bytes() if encoded else response.aiter_raw()
         try:
             return await self._next(self._chunks, timeout)
@@ -86,14 +82,10 @@ class AsyncStreamBase:
             raise failure(exc, self.request) from exc
 
     async def _next(self, chunks: AsyncIterator[bytes], timeout: float | None) -> bytes:
-        self._reading = True
-        try:
-            if timeout is None or near(timeout, self._limit):
-                return await anext(chunks, b"")
-            with AsyncTimedRead(time.monotonic() + timeout, self._network):
-                return await anext(chunks, b"")
-        finally:
-            self._reading = False
+        if timeout is None or near(timeout, self._limit):
+            return await anext(chunks, b"")
+        with AsyncTimedRead(time.monotonic() + timeout, self._network):
+            return await anext(chunks, b"")
 
     async def finish(self) -> None:
         """After the terminal event: pool the connection if the body's end is there, else close."""
@@ -105,7 +97,14 @@ class AsyncStreamBase:
         await self._release()
 
     async def _release(self) -> None:
-        await self._response.aclose()
+        """Close the body's generator (trio wants async generators closed), then the response."""
+        self._closed = True
+        chunks, self._chunks = self._chunks, None
+        try:
+            if chunks is not None:
+                await chunks.aclose()  # type: ignore[attr-defined]
+        finally:
+            await self._response.aclose()
 
     def close(self) -> None:
         raise NotImplementedError
@@ -120,42 +119,33 @@ class AsyncTransportBase(Generic[S]):
 
     async def send(self, request: Request, remaining: float | None = None) -> Response:
         """Send and read the whole answer; with ``remaining``, all of it within that."""
-        client = self._client()
         started = time.monotonic()
-        error: BaseException | None = None
         try:
             with self._bounded(remaining):
-                response = await self._send(client, request, False, remaining)
-                body = await read_body(response, None if remaining is None else started + remaining)
-        except SEND_ERRORS as exc:
-            error = exc
-        if error is not None:
-            raise failure(error, request)
+                response = await self._send(request, False, remaining)
+                body = await read_body(response, remaining, started)
+        except TRANSPORT_ERRORS as exc:
+            raise failure(exc, request) from exc
         headers = dict(response.headers.items())
         took = time.monotonic() - started
         return Response(response.status_code, headers, body, request, response.reason_phrase, took)
 
     async def open_stream(self, request: Request, remaining: float | None = None) -> S:
-        client = self._client()
-        error: BaseException | None = None
-        try:
-            response = await self._send(client, request, True, remaining)
-        except SEND_ERRORS as exc:
-            error = exc
-        if error is not None:
-            raise failure(error, request)
-        return self._stream(response, request)
+        return self._stream(await self._send(request, True, remaining), request)
 
-    async def _send(
-        self, client: httpx.AsyncClient, request: Request, streaming: bool, remaining: float | None
-    ) -> httpx.Response:
+    async def _send(self, request: Request, streaming: bool, left: float | None) -> httpx.Response:
         """Send ``request``; return at its answer's head."""
-        content = self._content(request.body)
-        timeout = httpx_timeout(request.timeout, streaming, remaining)
-        built = client.build_request(
-            request.method, request.url, content=content, headers=request.headers, timeout=timeout
-        )
-        return await client.send(built, stream=True, follow_redirects=False)
+        client = self._client()
+        try:
+            body = self._content(request.body)
+            timeout = httpx_timeout(request.timeout, streaming, left)
+            built = client.build_request(
+                request.method, request.url, content=body, headers=request.headers, timeout=timeout
+            )
+            return await client.send(built, stream=True, follow_redirects=False)
+        except SEND_ERRORS as exc:
+            error: BaseException = exc
+        raise failure(error, request)  # outside the except block: nothing chained to a refusal
 
     def _bounded(self, seconds: float | None) -> Any:
         """What bounds a whole attempt by ``seconds``, timeouts aside (here: nothing)."""
@@ -169,13 +159,13 @@ class AsyncTransportBase(Generic[S]):
         raise NotImplementedError
 
 
-async def read_body(response: httpx.Response, deadline: float | None) -> bytes:
-    """The rest of the body, every socket read over by ``deadline`` (``time.monotonic()``) so
-    that a body trickling in cannot outlast it; closes the response."""
+async def read_body(response: httpx.Response, seconds: float | None, since: float) -> bytes:
+    """The rest of the body, every socket read over ``seconds`` after ``since`` (``None``: no
+    limit but httpx's read timeout), so a body trickling in cannot outlast it; then close."""
     try:
-        if deadline is None:
+        if seconds is None:
             return await response.aread()
-        with AsyncTimedRead(deadline, response.extensions.get("network_stream")):
+        with AsyncTimedRead(since + seconds, response.extensions.get("network_stream")):
             return await response.aread()
     finally:
         await response.aclose()

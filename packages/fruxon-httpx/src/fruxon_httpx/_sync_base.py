@@ -3,9 +3,8 @@
 """Sending and reading on httpx, written once as async code for both transports.
 
 ``scripts/unasync.py`` generates ``_sync_base.py`` from this module, as it
-does core's ``_sync`` package. Each transport subclasses these bases with
-what differs: how it gets its client (fork, event loop), closes from another
-thread, sends an upload and sleeps.
+does core's ``_sync`` package. The transports subclass these bases with what
+differs: getting the client, closing from another thread, uploads, sleeping.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from fruxon_core.sse import ServerSentEvent, SSEDecoder
 
 from ._shared import SEND_ERRORS, TRANSPORT_ERRORS, TimedRead, failure, httpx_timeout, near
 
-#: After the terminal event, how long the end of the body may take to arrive
-#: (it normally comes with the event) before the connection is closed instead of pooled.
+#: After the terminal event, how long the end of the body may take to arrive (it
+#: normally comes with the event) before the connection is closed instead of pooled.
 FINISH_WAIT_S = 0.005
 
 S = TypeVar("S", bound="StreamBase")
@@ -46,7 +45,7 @@ class StreamBase:
         self._chunks: Iterator[bytes] | None = None
         self._limit = request.timeout.head_read(True)  # what httpcore bounds each read by
         self._network: Any = response.extensions.get("network_stream")
-        self._eof = self._reading = False
+        self._eof = self._closed = False
 
     def head(self) -> Response:
         return Response(self.status, self.headers, b"", self.request, self.reason)
@@ -55,10 +54,7 @@ class StreamBase:
         """Read the rest of the body (an error answer), bounded as a whole by the head's limit."""
         self._eof = True
         try:
-            limit = self._limit
-            body = read_body(
-                self._response, None if limit is None else time.monotonic() + limit
-            )
+            body = read_body(self._response, self._limit, time.monotonic())
         except TRANSPORT_ERRORS as exc:
             raise failure(exc, self.request) from exc
         finally:
@@ -79,8 +75,8 @@ class StreamBase:
 
     def _read(self, timeout: float | None) -> bytes:
         if self._chunks is None:  # decoded only when the server compressed the body
-            encoded = "content-encoding" in self.headers
             response = self._response
+            encoded = "content-encoding" in self.headers
             self._chunks = response.iter_bytes() if encoded else response.iter_raw()
         try:
             return self._next(self._chunks, timeout)
@@ -88,14 +84,10 @@ class StreamBase:
             raise failure(exc, self.request) from exc
 
     def _next(self, chunks: Iterator[bytes], timeout: float | None) -> bytes:
-        self._reading = True
-        try:
-            if timeout is None or near(timeout, self._limit):
-                return next(chunks, b"")
-            with TimedRead(time.monotonic() + timeout, self._network):
-                return next(chunks, b"")
-        finally:
-            self._reading = False
+        if timeout is None or near(timeout, self._limit):
+            return next(chunks, b"")
+        with TimedRead(time.monotonic() + timeout, self._network):
+            return next(chunks, b"")
 
     def finish(self) -> None:
         """After the terminal event: pool the connection if the body's end is there, else close."""
@@ -107,7 +99,14 @@ class StreamBase:
         self._release()
 
     def _release(self) -> None:
-        self._response.close()
+        """Close the body's generator (trio wants async generators closed), then the response."""
+        self._closed = True
+        chunks, self._chunks = self._chunks, None
+        try:
+            if chunks is not None:
+                chunks.close()  # type: ignore[attr-defined]
+        finally:
+            self._response.close()
 
     def close(self) -> None:
         raise NotImplementedError
@@ -122,42 +121,33 @@ class TransportBase(Generic[S]):
 
     def send(self, request: Request, remaining: float | None = None) -> Response:
         """Send and read the whole answer; with ``remaining``, all of it within that."""
-        client = self._client()
         started = time.monotonic()
-        error: BaseException | None = None
         try:
             with self._bounded(remaining):
-                response = self._send(client, request, False, remaining)
-                body = read_body(response, None if remaining is None else started + remaining)
-        except SEND_ERRORS as exc:
-            error = exc
-        if error is not None:
-            raise failure(error, request)
+                response = self._send(request, False, remaining)
+                body = read_body(response, remaining, started)
+        except TRANSPORT_ERRORS as exc:
+            raise failure(exc, request) from exc
         headers = dict(response.headers.items())
         took = time.monotonic() - started
         return Response(response.status_code, headers, body, request, response.reason_phrase, took)
 
     def open_stream(self, request: Request, remaining: float | None = None) -> S:
-        client = self._client()
-        error: BaseException | None = None
-        try:
-            response = self._send(client, request, True, remaining)
-        except SEND_ERRORS as exc:
-            error = exc
-        if error is not None:
-            raise failure(error, request)
-        return self._stream(response, request)
+        return self._stream(self._send(request, True, remaining), request)
 
-    def _send(
-        self, client: httpx.Client, request: Request, streaming: bool, remaining: float | None
-    ) -> httpx.Response:
+    def _send(self, request: Request, streaming: bool, left: float | None) -> httpx.Response:
         """Send ``request``; return at its answer's head."""
-        content = self._content(request.body)
-        timeout = httpx_timeout(request.timeout, streaming, remaining)
-        built = client.build_request(
-            request.method, request.url, content=content, headers=request.headers, timeout=timeout
-        )
-        return client.send(built, stream=True, follow_redirects=False)
+        client = self._client()
+        try:
+            body = self._content(request.body)
+            timeout = httpx_timeout(request.timeout, streaming, left)
+            built = client.build_request(
+                request.method, request.url, content=body, headers=request.headers, timeout=timeout
+            )
+            return client.send(built, stream=True, follow_redirects=False)
+        except SEND_ERRORS as exc:
+            error: BaseException = exc
+        raise failure(error, request)  # outside the except block: nothing chained to a refusal
 
     def _bounded(self, seconds: float | None) -> Any:
         """What bounds a whole attempt by ``seconds``, timeouts aside (here: nothing)."""
@@ -171,13 +161,13 @@ class TransportBase(Generic[S]):
         raise NotImplementedError
 
 
-def read_body(response: httpx.Response, deadline: float | None) -> bytes:
-    """The rest of the body, every socket read over by ``deadline`` (``time.monotonic()``) so
-    that a body trickling in cannot outlast it; closes the response."""
+def read_body(response: httpx.Response, seconds: float | None, since: float) -> bytes:
+    """The rest of the body, every socket read over ``seconds`` after ``since`` (``None``: no
+    limit but httpx's read timeout), so a body trickling in cannot outlast it; then close."""
     try:
-        if deadline is None:
+        if seconds is None:
             return response.read()
-        with TimedRead(deadline, response.extensions.get("network_stream")):
+        with TimedRead(since + seconds, response.extensions.get("network_stream")):
             return response.read()
     finally:
         response.close()

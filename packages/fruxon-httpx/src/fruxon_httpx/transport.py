@@ -1,9 +1,8 @@
 """``HttpxTransport`` and ``AsyncHttpxTransport``: the transport contract on httpx.
 
-Sending and reading are written once, in :mod:`fruxon_httpx._async_base` (the
-sync side is generated from it). This module adds what differs: the sync
-client is shared by threads and renewed after ``fork()``; the async one
-belongs to one event loop, asyncio or trio (waiting goes through anyio).
+Sending and reading are :mod:`fruxon_httpx._async_base`'s (the sync side is
+generated from it); this module adds what differs: a sync client shared by
+threads and renewed after ``fork()``, an async one bound to one event loop.
 """
 
 from __future__ import annotations
@@ -35,27 +34,24 @@ class HttpxStreamResponse(StreamBase):
 
     def close(self) -> None:
         get = getattr(self._network, "get_extra_info", None)
-        sock = get("socket") if get is not None and self._reading and not self._eof else None
+        mine = not self._eof and self._response.http_version != "HTTP/2"  # not shared, not pooled
+        sock = get("socket") if get is not None and mine else None
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        self._release()
+        self._response.close()  # (the body's generator may be running in another thread)
 
 
 class HttpxTransport(TransportBase[HttpxStreamResponse]):
-    """Sends :class:`Request` values with one pooled ``httpx.Client``.
+    """Sends :class:`Request` values with one pooled ``httpx.Client`` (a caller's as it is).
 
     **Threads.** One transport serves all the threads of a service:
     httpcore's pool is thread-safe, and no state is written per call
     (headers, auth and timeouts travel with each request; the client it
-    creates refuses cookies). A client passed in is used as it is.
-
-    **Processes.** A forked child must not use the sockets it inherited: on
-    its first use in a new process the transport's own client is replaced, a
-    caller's client keeps its settings but gets empty pools.
-
-    **HTTP/2.** ``http2=True`` (or ``session=httpx.Client(http2=True)``)
-    needs the ``h2`` extra: ``pip install 'fruxon-httpx[h2]'``.
+    creates refuses cookies). **Processes.** A forked child must not use the
+    sockets it inherited: on its first use in a new process the transport's
+    own client is replaced, a caller's client gets empty pools.
+    ``http2=True`` needs the ``h2`` extra: ``pip install 'fruxon-httpx[h2]'``.
     """
 
     _stream = HttpxStreamResponse
@@ -138,16 +134,6 @@ class AsyncHttpxStreamResponse(AsyncStreamBase):
     def __init__(self, response: httpx.Response, request: Request) -> None:
         super().__init__(response, request)
         self._loop = current_loop()
-        self._closed = False
-
-    async def _release(self) -> None:
-        self._closed = True
-        chunks, self._chunks = self._chunks, None
-        try:
-            if chunks is not None:  # trio wants async generators closed
-                await chunks.aclose()  # type: ignore[attr-defined]
-        finally:
-            await self._response.aclose()
 
     def close(self) -> None:
         """Close the connection now, from any thread, more than once: httpx closes by awaiting,
@@ -171,18 +157,17 @@ def _spawn(loop: Any, job: Callable[[], Awaitable[None]]) -> None:
             _CLOSING.add(task)
             task.add_done_callback(_CLOSING.discard)
 
-        if not loop.is_closed():  # (once it is, the sockets went with it)
-            with contextlib.suppress(RuntimeError):  # closed meanwhile
-                loop.call_soon_threadsafe(start)
-        return
-    import trio
+        schedule, ended = loop.call_soon_threadsafe, RuntimeError  # closed: sockets gone too
+    else:
+        import trio
 
-    def spawn() -> None:
-        with contextlib.suppress(RuntimeError):  # the run is ending: it takes no new task
-            trio.lowlevel.spawn_system_task(_quietly, job)
+        def start() -> None:
+            with contextlib.suppress(RuntimeError):  # the run is ending: it takes no new task
+                trio.lowlevel.spawn_system_task(_quietly, job)
 
-    with contextlib.suppress(trio.RunFinishedError):
-        loop.run_sync_soon(spawn)
+        schedule, ended = loop.run_sync_soon, trio.RunFinishedError
+    with contextlib.suppress(ended):
+        schedule(start)
 
 
 def _run_finished(loop: Any) -> bool:
@@ -210,12 +195,11 @@ async def _upload_chunks(body: BodyStream) -> AsyncIterator[bytes]:
 
 
 class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
-    """Sends :class:`Request` values with one ``httpx.AsyncClient``.
+    """Sends :class:`Request` values with one ``httpx.AsyncClient``, its own made on first use.
 
-    Its own client is created on first use, inside the running loop. The
-    transport belongs to the event loop (or trio run) it was first used in: a
-    call from another raises :class:`EventLoopMismatchError` at once instead
-    of failing somewhere inside the connection pool. ``http2=True`` needs the
+    The transport belongs to the event loop (or trio run) it was first used
+    in: a call from another raises :class:`EventLoopMismatchError` at once
+    instead of failing inside the connection pool. ``http2=True`` needs the
     ``h2`` extra: ``pip install 'fruxon-httpx[h2]'``.
     """
 
