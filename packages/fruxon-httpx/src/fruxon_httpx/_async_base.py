@@ -24,6 +24,7 @@ from ._shared import SEND_ERRORS, TRANSPORT_ERRORS, AsyncTimedRead, failure, htt
 FINISH_WAIT_S = 0.005
 
 S = TypeVar("S", bound="AsyncStreamBase")
+UNBOUNDED = contextlib.nullcontext()  # (reusable)
 
 
 class AsyncStreamBase:
@@ -149,7 +150,7 @@ class AsyncTransportBase(Generic[S]):
 
     def _bounded(self, seconds: float | None) -> Any:
         """What bounds a whole attempt by ``seconds``, timeouts aside (here: nothing)."""
-        return contextlib.nullcontext()
+        return UNBOUNDED
 
     def _client(self) -> httpx.AsyncClient:
         """The client to send with; raises ``ClientClosedError`` or ``EventLoopMismatchError``."""

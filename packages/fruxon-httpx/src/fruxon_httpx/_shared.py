@@ -119,8 +119,10 @@ def new_client(cls: Callable[..., Any], options: dict[str, Any]) -> Any:
 
 def current_loop() -> object:
     """The running asyncio loop, or the running trio run's token."""
-    with contextlib.suppress(RuntimeError):
+    try:  # (twice per call: no context manager)
         return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
     with contextlib.suppress(RuntimeError, KeyError):  # (trio not imported: not running)
         return sys.modules["trio"].lowlevel.current_trio_token()
     raise RuntimeError("the async client needs a running asyncio or trio event loop")

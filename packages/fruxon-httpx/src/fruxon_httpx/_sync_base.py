@@ -26,6 +26,7 @@ from ._shared import SEND_ERRORS, TRANSPORT_ERRORS, TimedRead, failure, httpx_ti
 FINISH_WAIT_S = 0.005
 
 S = TypeVar("S", bound="StreamBase")
+UNBOUNDED = contextlib.nullcontext()  # (reusable)
 
 
 class StreamBase:
@@ -151,7 +152,7 @@ class TransportBase(Generic[S]):
 
     def _bounded(self, seconds: float | None) -> Any:
         """What bounds a whole attempt by ``seconds``, timeouts aside (here: nothing)."""
-        return contextlib.nullcontext()
+        return UNBOUNDED
 
     def _client(self) -> httpx.Client:
         """The client to send with; raises ``ClientClosedError`` or ``EventLoopMismatchError``."""

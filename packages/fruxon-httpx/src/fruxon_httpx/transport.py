@@ -22,7 +22,7 @@ from fruxon_core.exceptions import ClientClosedError, EventLoopMismatchError
 from fruxon_core.http import BodyStream, Request
 from fruxon_core.tls import TLSSettings
 
-from ._async_base import AsyncStreamBase, AsyncTransportBase
+from ._async_base import UNBOUNDED, AsyncStreamBase, AsyncTransportBase
 from ._shared import client_options, current_loop, new_client
 from ._sync_base import StreamBase, TransportBase
 
@@ -245,7 +245,7 @@ class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
 
     def _bounded(self, seconds: float | None) -> Any:
         """A cancel scope: the whole attempt, connecting included."""
-        return contextlib.nullcontext() if seconds is None else anyio.fail_after(seconds)
+        return UNBOUNDED if seconds is None else anyio.fail_after(seconds)
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
