@@ -127,7 +127,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def _start(port: int, log: IO[bytes]) -> subprocess.Popen[bytes] | None:
     """Start a child on ``port``; return it once healthy, None if it exited early."""
     command = [sys.executable, "-m", "fruxon_emulator.cli", "serve"]
-    command += ["--host", HOST, "--port", str(port)]
+    command += ["--host", HOST, "--port", str(port), "--pacing-ms", "0"]  # streams unpaced
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log
     )

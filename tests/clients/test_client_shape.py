@@ -88,6 +88,17 @@ def test_client_adds_no_public_member(case: TransportCase) -> None:
     assert _public(cls) == _public(base)
 
 
+@pytest.mark.parametrize("case", TRANSPORTS, ids=lambda case: case.name)
+def test_every_exception_is_importable_beside_the_client(case: TransportCase) -> None:
+    import fruxon_core.exceptions
+
+    package = case.client.partition(":")[0]
+    beside = importlib.import_module(f"{package}.exceptions")
+    assert beside.__all__ == fruxon_core.exceptions.__all__
+    for name in fruxon_core.exceptions.__all__:
+        assert getattr(beside, name) is getattr(fruxon_core.exceptions, name)
+
+
 def test_sync_and_async_bases_match() -> None:
     assert _public(AsyncClientBase) == _public(ClientBase)
     for name in _public(ClientBase) | {"__init__"}:

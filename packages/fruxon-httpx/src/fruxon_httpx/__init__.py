@@ -10,9 +10,8 @@ from fruxon_core._sync.streaming import EventStream, TextStream
 from fruxon_core._version import __version__
 from fruxon_core.exceptions import ClientClosedError, EventLoopMismatchError
 
-from .async_transport import AsyncHttpxTransport
 from .client import AsyncFruxonClient, FruxonClient
-from .transport import HttpxTransport
+from .transport import AsyncHttpxTransport, HttpxTransport
 
 __all__ = [
     "AsyncEventStream",

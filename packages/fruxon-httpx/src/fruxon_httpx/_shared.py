@@ -1,39 +1,28 @@
-"""What the sync and async httpx transports share: error mapping, timeouts, client setup.
-
-Also the one way an open stream bounds a single body read by a timeout of its
-own. httpcore reads a response body with the read timeout the request was
-sent with, fixed for the whole body; the stream's idle clock needs a shorter
-one when the stream-idle limit is partly used up. httpx hands every response
-the connection's network stream (``response.extensions["network_stream"]``,
-whose ``read(max_bytes, timeout)`` httpcore calls for each socket read), so
-for such a read the stream puts :class:`TimedRead` in front of that method:
-reads made by the stream's own thread or task get the stream's timeout, any
-other caller's pass through unchanged, and the method is put back right after.
-A timeout then comes out of httpcore as its own ``ReadTimeout``, with the
-connection closed by httpcore's usual error path.
-"""
+"""What both httpx transports share: error mapping, timeouts, client options, timed reads."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import http.cookiejar
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import httpx
 
 from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
-from fruxon_core.http import Request, Timeout, url_host
+from fruxon_core.http import Request, Timeout, header_refusal, url_host
 from fruxon_core.tls import TLSSettings
 
-__all__ = ["TRANSPORT_ERRORS", "httpx_timeout", "map_transport_error", "new_client_options"]
-
-#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``).
+#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``) ...
 TRANSPORT_ERRORS = (httpx.RequestError, httpx.InvalidURL, httpx.StreamClosed, OSError)
-
+#: ... and sending too, a refused header included.
+SEND_ERRORS = (*TRANSPORT_ERRORS, ValueError)
 #: Errors raised before anything reached the server.
 _NOT_SENT = (
     httpx.ConnectError,
@@ -42,8 +31,6 @@ _NOT_SENT = (
     httpx.LocalProtocolError,
     httpx.InvalidURL,
 )
-
-H2_MISSING = "HTTP/2 needs the h2 package: pip install 'fruxon-httpx[h2]' (or 'httpx[http2]')"
 
 
 def map_transport_error(exc: BaseException, request: Request) -> FruxonConnectionError:
@@ -65,19 +52,27 @@ def map_transport_error(exc: BaseException, request: Request) -> FruxonConnectio
     return FruxonConnectionError.lost(exc)
 
 
+def failure(exc: BaseException, request: Request) -> BaseException:
+    """What to raise for ``exc``, outside the ``except`` block: a header httpx or h11 refused
+    is core's ``ValueError``, which names it without quoting it, with nothing chained."""
+    if isinstance(exc, (ValueError, httpx.LocalProtocolError)):
+        refusal = header_refusal(request.headers)
+        if refusal is not None:
+            return refusal
+    if not isinstance(exc, TRANSPORT_ERRORS):
+        return exc
+    error = map_transport_error(exc, request)
+    error.__cause__ = exc
+    return error
+
+
 @functools.lru_cache(maxsize=64)
 def _cached_timeout(connect: float | None, read: float | None) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=None)
 
 
 def httpx_timeout(timeout: Timeout, streaming: bool, remaining: float | None) -> httpx.Timeout:
-    """httpx's timeouts for one attempt.
-
-    ``connect`` bounds the TCP/TLS handshake, ``read`` (and ``write``) each
-    wait on the socket -- for a stream at most ``stream_idle`` too, until the
-    head has arrived; ``pool``, waiting for a free connection, is bounded by
-    what is left of the call's total deadline.
-    """
+    """httpx's timeouts for one attempt; waiting for a pooled connection gets what is left."""
     read = timeout.head_read(streaming)
     if remaining is None:
         return _cached_timeout(timeout.connect, read)
@@ -85,136 +80,87 @@ def httpx_timeout(timeout: Timeout, streaming: bool, remaining: float | None) ->
 
 
 def near(timeout: float | None, limit: float | None) -> bool:
-    """Whether a read may wait ``limit`` (the request's read timeout) instead of ``timeout``:
-    the same, or at most 1 ms + 1 % shorter (the stream's first read, just after the head)."""
+    """Whether a read may wait ``limit`` (httpcore's) instead of ``timeout``: the same, or at
+    most 1 ms + 1 % shorter (the stream's first read, just after the head)."""
     if timeout is None or limit is None:
         return timeout is limit
     return 0 <= limit - timeout <= 0.001 + 0.01 * limit
 
 
-def headers_of(response: httpx.Response) -> dict[str, str]:
-    """Lower-case names; repeated headers joined with ``", "`` (httpx's ``items()``)."""
-    return dict(response.headers.items())
-
-
-class _RefuseCookies(http.cookiejar.DefaultCookiePolicy):
-    """Neither store nor send cookies: the Fruxon API authenticates every request itself."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-
-def new_client_options(
-    connector_limit: int, http2: bool, tls: TLSSettings | None = None
+def client_options(
+    session: object, connector_limit: int, http2: bool, tls: TLSSettings | None
 ) -> dict[str, Any]:
-    """Keyword arguments of the ``httpx.Client`` / ``AsyncClient`` a transport makes itself.
-
-    Up to ``connector_limit`` connections (``0``: no limit), all kept alive;
-    no client-wide timeout (every request carries its own), no redirects;
-    ``tls`` applies ``FRUXON_CA_BUNDLE`` / ``FRUXON_INSECURE`` (proxy variables
-    apply anyway: httpx trusts the environment).
-    """
+    """Keyword arguments of a client the transport makes (a caller's ``session`` is used as it
+    is): ``connector_limit`` connections (``0``: no limit) kept alive, timeouts per request,
+    ``tls`` for ``FRUXON_CA_BUNDLE`` / ``FRUXON_INSECURE`` (httpx reads proxy variables)."""
+    if connector_limit < 0:
+        raise ValueError("connector_limit must be >= 0 (0 means no limit)")
     if http2:
-        require_h2()
+        try:
+            import h2  # noqa: F401
+        except ImportError as exc:
+            extra = "pip install 'fruxon-httpx[h2]' (or 'httpx[http2]')"
+            raise ImportError(f"HTTP/2 needs the h2 package: {extra}") from exc
     limit = connector_limit or None
-    options: dict[str, Any] = {
-        "limits": httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-        "http2": http2,
-        "timeout": None,
-        "follow_redirects": False,
-    }
-    if tls is not None and not tls.is_default:
-        context = tls.ssl_context()
+    limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+    options: dict[str, Any] = {"limits": limits, "http2": http2, "timeout": None}
+    if session is None and tls is not None and not tls.is_default:
+        context = tls.ssl_context()  # (warns once when verification is off)
         options["verify"] = context if tls.verify else False
     return options
 
 
-def refuse_cookies(client: httpx.Client | httpx.AsyncClient) -> None:
-    """A client the transport made keeps no state per call: the shared jar refuses cookies."""
-    client.cookies.jar.set_policy(_RefuseCookies())
-
-
-def require_h2() -> None:
-    """Raise a clear ``ImportError`` when HTTP/2 was asked for without the ``h2`` extra."""
-    try:
-        import h2  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(H2_MISSING) from exc
-
-
-def current_task() -> object:
-    """The running asyncio task or trio task (whichever library runs this code)."""
-    try:
-        return asyncio.current_task()
-    except RuntimeError:
-        return _trio().lowlevel.current_task()
+def new_client(cls: Callable[..., Any], options: dict[str, Any]) -> Any:
+    """The transport's own client; no state per call: it refuses cookies (no domain allowed)."""
+    client = cls(**options)
+    client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return client
 
 
 def current_loop() -> object:
     """The running asyncio loop, or the running trio run's token."""
-    try:
+    try:  # (twice per call: no context manager)
         return asyncio.get_running_loop()
     except RuntimeError:
         pass
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            return trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            pass
+    with contextlib.suppress(RuntimeError, KeyError):  # (trio not imported: not running)
+        return sys.modules["trio"].lowlevel.current_trio_token()
     raise RuntimeError("the async client needs a running asyncio or trio event loop")
 
 
-def _trio() -> Any:
-    import trio
-
-    return trio
-
-
 class TimedRead:
-    """Stands in for a network stream's ``read`` during one body read (see the module doc)."""
+    """In front of ``network.read`` during a ``with`` block, so that this thread's socket reads
+    end by ``deadline`` (``time.monotonic()``): httpcore fixes a request's read timeout for the
+    whole body, and calls ``response.extensions["network_stream"].read`` for each socket read.
+    Other threads' reads pass through; a network stream that is not httpcore's is left alone."""
 
-    __slots__ = ("owner", "read", "seconds")
+    __slots__ = ("deadline", "network", "owner", "read")
+    read: Callable[..., Any]
 
-    def __init__(self, owner: object, seconds: float | None) -> None:
-        self.owner = owner
-        self.seconds = seconds
-        self.read: Callable[..., Any] = _unset
+    def __init__(self, deadline: float, network: Any) -> None:
+        self.deadline, self.network, self.owner = deadline, network, threading.get_ident()
 
-    def install(self, network_stream: Any) -> bool:
-        """Put this in front of ``network_stream.read``; ``False`` if that cannot be done."""
-        attrs = getattr(network_stream, "__dict__", None)
-        if attrs is None or not callable(getattr(network_stream, "read", None)):
-            return False
-        current = attrs.get("read")
-        self.read = current.read if isinstance(current, TimedRead) else network_stream.read
-        attrs["read"] = self
-        return True
+    def __enter__(self) -> None:
+        attrs = getattr(self.network, "__dict__", None)
+        if attrs is not None and callable(getattr(self.network, "read", None)):
+            current = attrs.get("read")
+            self.read = current.read if isinstance(current, TimedRead) else self.network.read
+            attrs["read"] = self
 
-    def remove(self, network_stream: Any) -> None:
-        attrs = network_stream.__dict__
+    def __exit__(self, *exc: object) -> None:
+        attrs = getattr(self.network, "__dict__", {})
         if attrs.get("read") is self:
             del attrs["read"]
 
     def __call__(self, max_bytes: int, timeout: float | None = None) -> Any:
         if threading.get_ident() == self.owner:
-            timeout = self.seconds
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the read ran out of time")
+            timeout = left if timeout is None or left < timeout else timeout
         return self.read(max_bytes, timeout)
 
 
-class AsyncTimedRead(TimedRead):
-    """:class:`TimedRead` for an async network stream; the owner is a task."""
-
-    __slots__ = ()
-
-    async def __call__(self, max_bytes: int, timeout: float | None = None) -> Any:
-        if current_task() is self.owner:
-            timeout = self.seconds
-        return await self.read(max_bytes, timeout)
-
-
-def _unset(max_bytes: int, timeout: float | None = None) -> Any:
-    raise RuntimeError("TimedRead used before install()")
+def AsyncTimedRead(deadline: float, network: object) -> Any:  # (a class's name: TimedRead's twin)
+    """:class:`TimedRead` for async code: a cancel scope, which ends this task's reads only."""
+    return anyio.fail_after(max(deadline - time.monotonic(), 0.0))

@@ -1,8 +1,7 @@
 """``FruxonClient`` and ``AsyncFruxonClient``: the Fruxon clients, on httpx.
 
-Every method is core's (:class:`fruxon_core._sync.client.ClientBase` and
-:class:`fruxon_core._async.client.AsyncClientBase`, written once); this module
-only says which transport each sends with.
+Every method is core's (``ClientBase`` / ``AsyncClientBase``, written once);
+this module only says which transport each sends with.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from fruxon_core._sync.client import ClientBase
 from fruxon_core._sync.transport import Transport
 from fruxon_core.tls import TLSSettings
 
-from .async_transport import AsyncHttpxTransport
-from .transport import HttpxTransport
+from .transport import AsyncHttpxTransport, HttpxTransport
 
 __all__ = ["AsyncFruxonClient", "FruxonClient"]
 
@@ -25,12 +23,11 @@ class FruxonClient(ClientBase[httpx.Client]):
     """Run Fruxon agents and manage integrations and tools from synchronous code, on httpx.
 
     The arguments are :class:`~fruxon_requests.FruxonClient`'s. ``session=``
-    takes your own ``httpx.Client`` -- its proxies, certificates, mounts and
-    event hooks keep working, and the client never closes it; for HTTP/2 pass
-    ``session=httpx.Client(http2=True)`` (with the ``h2`` extra installed).
-    Without one, the client pools up to ``connector_limit`` connections
-    (``0`` = no limit). One client is safe to share between threads and
-    across ``fork()`` (see :class:`~fruxon_httpx.transport.HttpxTransport`).
+    takes your own ``httpx.Client`` (proxies, certificates, mounts and event
+    hooks keep working; the client never closes it), e.g. ``httpx.Client(http2=True)``
+    with the ``h2`` extra. Without one, up to ``connector_limit`` connections
+    are pooled (``0`` = no limit). One client is safe to share between threads
+    and across ``fork()`` (see :class:`~fruxon_httpx.HttpxTransport`).
     """
 
     def _create_transport(
@@ -42,10 +39,9 @@ class FruxonClient(ClientBase[httpx.Client]):
 class AsyncFruxonClient(AsyncClientBase[httpx.AsyncClient]):
     """Run Fruxon agents and manage integrations and tools from asyncio or trio code, on httpx.
 
-    The arguments are :class:`FruxonClient`'s, with ``session=`` taking an
-    ``httpx.AsyncClient`` (``httpx.AsyncClient(http2=True)`` for HTTP/2). The
-    client's own ``httpx.AsyncClient`` is created on first use, inside the
-    running loop, and closed by ``await client.close()`` or ``async with``.
+    The arguments are :class:`FruxonClient`'s, ``session=`` taking an
+    ``httpx.AsyncClient``. The client's own is created on first use, inside
+    the running loop, and closed by ``await client.close()`` or ``async with``.
     One client belongs to one event loop (or one ``trio.run``).
     """
 

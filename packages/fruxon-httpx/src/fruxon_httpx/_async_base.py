@@ -1,0 +1,172 @@
+"""Sending and reading on httpx, written once as async code for both transports.
+
+``scripts/unasync.py`` generates ``_sync_base.py`` from this module, as it
+does core's ``_sync`` package. The transports subclass these bases with what
+differs: getting the client, closing from another thread, uploads, sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from fruxon_core.http import BodyStream, Request, Response
+from fruxon_core.sse import ServerSentEvent, SSEDecoder
+
+from ._shared import SEND_ERRORS, TRANSPORT_ERRORS, AsyncTimedRead, failure, httpx_timeout, near
+
+#: After the terminal event, how long the end of the body may take to arrive (it
+#: normally comes with the event) before the connection is closed instead of pooled.
+FINISH_WAIT_S = 0.005
+
+S = TypeVar("S", bound="AsyncStreamBase")
+UNBOUNDED = contextlib.nullcontext()  # (reusable)
+
+
+class AsyncStreamBase:
+    """An open streamed response: the head now, the body as events decoded by core's SSEDecoder.
+
+    A read waits at most its ``timeout``: httpcore's read timeout when that is
+    the one asked for, else through :class:`~fruxon_httpx._shared.TimedRead`.
+    """
+
+    def __init__(self, response: httpx.Response, request: Request) -> None:
+        self._response = response
+        self.request = request
+        self.status = response.status_code
+        self.reason = response.reason_phrase
+        self.headers = dict(response.headers.items())  # lower-case, repeats joined by ", "
+        self._decoder = SSEDecoder()
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._limit = request.timeout.head_read(True)  # what httpcore bounds each read by
+        self._network: Any = response.extensions.get("network_stream")
+        self._eof = self._closed = False
+
+    def head(self) -> Response:
+        return Response(self.status, self.headers, b"", self.request, self.reason)
+
+    async def read_all(self) -> Response:
+        """Read the rest of the body (an error answer), bounded as a whole by the head's limit."""
+        self._eof = True
+        try:
+            body = await read_body(self._response, self._limit, time.monotonic())
+        except TRANSPORT_ERRORS as exc:
+            raise failure(exc, self.request) from exc
+        finally:
+            await self._release()
+        return Response(self.status, self.headers, body, self.request, self.reason)
+
+    async def read_events(self, timeout: float | None) -> list[ServerSentEvent] | None:
+        if self._eof:
+            return None
+        chunk = await self._read(timeout)
+        self._eof = not chunk
+        return self._decoder.feed(chunk) if chunk else self._decoder.close()
+
+    async def read_bytes(self, timeout: float | None) -> bytes | None:
+        chunk = b"" if self._eof else await self._read(timeout)
+        self._eof = not chunk
+        return chunk or None
+
+    async def _read(self, timeout: float | None) -> bytes:
+        if self._chunks is None:  # decoded only when the server compressed the body
+            response = self._response
+            encoded = "content-encoding" in self.headers
+            self._chunks = response.aiter_bytes() if encoded else response.aiter_raw()
+        try:
+            return await self._next(self._chunks, timeout)
+        except TRANSPORT_ERRORS as exc:
+            raise failure(exc, self.request) from exc
+
+    async def _next(self, chunks: AsyncIterator[bytes], timeout: float | None) -> bytes:
+        if timeout is None or near(timeout, self._limit):
+            return await anext(chunks, b"")
+        with AsyncTimedRead(time.monotonic() + timeout, self._network):
+            return await anext(chunks, b"")
+
+    async def finish(self) -> None:
+        """After the terminal event: pool the connection if the body's end is there, else close."""
+        if not self._eof and self._chunks is not None and self._network is not None:
+            with contextlib.suppress(*TRANSPORT_ERRORS):  # not there in time: closed below
+                if await self._next(self._chunks, FINISH_WAIT_S):  # (what follows is dropped)
+                    await self._next(self._chunks, FINISH_WAIT_S)
+        self._eof = True
+        await self._release()
+
+    async def _release(self) -> None:
+        """Close the body's generator (trio wants async generators closed), then the response."""
+        self._closed = True
+        chunks, self._chunks = self._chunks, None
+        try:
+            if chunks is not None:
+                await chunks.aclose()  # type: ignore[attr-defined]
+        finally:
+            await self._response.aclose()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class AsyncTransportBase(Generic[S]):
+    """``send`` and ``open_stream`` on the client :meth:`_client` returns."""
+
+    name = "httpx"
+    version = httpx.__version__
+    _stream: type[S]  # the stream response class
+
+    async def send(self, request: Request, remaining: float | None = None) -> Response:
+        """Send and read the whole answer; with ``remaining``, all of it within that."""
+        started = time.monotonic()
+        try:
+            with self._bounded(remaining):
+                response = await self._send(request, False, remaining)
+                body = await read_body(response, remaining, started)
+        except TRANSPORT_ERRORS as exc:
+            raise failure(exc, request) from exc
+        headers = dict(response.headers.items())
+        took = time.monotonic() - started
+        return Response(response.status_code, headers, body, request, response.reason_phrase, took)
+
+    async def open_stream(self, request: Request, remaining: float | None = None) -> S:
+        return self._stream(await self._send(request, True, remaining), request)
+
+    async def _send(self, request: Request, streaming: bool, left: float | None) -> httpx.Response:
+        """Send ``request``; return at its answer's head."""
+        client = self._client()
+        try:
+            body = self._content(request.body)
+            timeout = httpx_timeout(request.timeout, streaming, left)
+            built = client.build_request(
+                request.method, request.url, content=body, headers=request.headers, timeout=timeout
+            )
+            return await client.send(built, stream=True, follow_redirects=False)
+        except SEND_ERRORS as exc:
+            error: BaseException = exc
+        raise failure(error, request)  # outside the except block: nothing chained to a refusal
+
+    def _bounded(self, seconds: float | None) -> Any:
+        """What bounds a whole attempt by ``seconds``, timeouts aside (here: nothing)."""
+        return UNBOUNDED
+
+    def _client(self) -> httpx.AsyncClient:
+        """The client to send with; raises ``ClientClosedError`` or ``EventLoopMismatchError``."""
+        raise NotImplementedError
+
+    def _content(self, body: bytes | BodyStream | None) -> bytes | AsyncIterator[bytes] | None:
+        raise NotImplementedError
+
+
+async def read_body(response: httpx.Response, seconds: float | None, since: float) -> bytes:
+    """The rest of the body, every socket read over ``seconds`` after ``since`` (``None``: no
+    limit but httpx's read timeout), so a body trickling in cannot outlast it; then close."""
+    try:
+        if seconds is None:
+            return await response.aread()
+        with AsyncTimedRead(since + seconds, response.extensions.get("network_stream")):
+            return await response.aread()
+    finally:
+        await response.aclose()
