@@ -17,6 +17,14 @@ The session is created lazily, inside the running loop (aiohttp sessions
 belong to the loop they were created on), and the transport remembers that
 loop: a call from any other loop raises :class:`EventLoopMismatchError` at
 once instead of hanging on futures of the wrong loop.
+
+The proxy environment (``HTTP(S)_PROXY``, ``NO_PROXY``) and ``~/.netrc``
+apply to the session the transport creates, as they would with aiohttp's
+``trust_env=True``, but they are read once per origin (see
+:class:`_OriginSettings`): ``trust_env`` makes aiohttp read both again on every
+request, each in a worker thread -- two thread hand-offs per call, which cost
+more than everything else the SDK does for a call. A caller's session is used
+as it is.
 """
 
 from __future__ import annotations
@@ -24,11 +32,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import version
 from typing import Any
 
 import aiohttp
+import yarl
 
 from fruxon_core.exceptions import (
     ClientClosedError,
@@ -51,6 +60,13 @@ __all__ = [
     "client_timeout",
     "map_transport_error",
 ]
+
+try:  # aiohttp's own readers of the proxy environment and ~/.netrc (what trust_env uses)
+    from aiohttp.helpers import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
+except ImportError:  # pragma: no cover - an aiohttp without them: let trust_env do it
+    _READS_ENVIRONMENT = False
+else:
+    _READS_ENVIRONMENT = True
 
 #: aiohttp >= 3.10 tells a connect timeout (request not sent) from a read timeout.
 _CONNECT_TIMEOUTS: tuple[type[BaseException], ...] = tuple(
@@ -465,6 +481,53 @@ async def _stream_chunks(body: BodyStream) -> AsyncIterator[bytes]:
                 close()
 
 
+class _OriginSettings:
+    """What ``trust_env`` would have aiohttp look up for each request to one origin.
+
+    The proxy (from ``HTTP(S)_PROXY`` unless ``NO_PROXY`` exempts the host),
+    with its credentials -- from its URL or ``~/.netrc`` -- kept in the URL,
+    where aiohttp finds them as it finds its own; and the ``Authorization``
+    header ``~/.netrc`` gives the host, which aiohttp adds to a request that
+    has none (a request's own ``Authorization`` wins).
+    """
+
+    __slots__ = ("authorization", "proxy")
+
+    def __init__(self, proxy: yarl.URL | None, authorization: str | None) -> None:
+        self.proxy = proxy
+        self.authorization = authorization
+
+    @classmethod
+    def read(cls, url: str) -> _OriginSettings:
+        """Read the environment and ``~/.netrc`` (blocking: run it in a worker thread)."""
+        target = yarl.URL(url)
+        proxy: yarl.URL | None = None
+        with contextlib.suppress(LookupError):
+            proxy, proxy_auth = get_env_proxy_for_url(target)
+            if proxy_auth is not None:
+                proxy = proxy.with_user(proxy_auth.login).with_password(proxy_auth.password)
+        authorization: str | None = None
+        if target.host is not None:
+            with contextlib.suppress(LookupError):
+                authorization = basicauth_from_netrc(netrc_from_env(), target.host).encode()
+        return cls(proxy, authorization)
+
+    def headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
+        if self.authorization is None or any(k.lower() == "authorization" for k in headers):
+            return headers
+        return {**headers, "Authorization": self.authorization}
+
+
+#: How a transport sends without reading the environment: no proxy, no ~/.netrc entry.
+_AS_IS = _OriginSettings(None, None)
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL."""
+    end = url.find("/", url.find("//") + 2)
+    return url if end < 0 else url[:end]
+
+
 class AiohttpTransport:
     """Sends :class:`Request` values with one ``aiohttp.ClientSession``, created on first use."""
 
@@ -488,6 +551,9 @@ class AiohttpTransport:
             self._connector_options["ssl"] = context if tls.verify else False
         self._session = session
         self._owns_session = session is None
+        #: per origin, for the session made here; empty (never read) for a caller's session
+        self._origins: dict[str, _OriginSettings] = {}
+        self._reads_environment = session is None and _READS_ENVIRONMENT
         self._connector_limit = connector_limit
         self._loop: asyncio.AbstractEventLoop | None = (
             getattr(session, "_loop", None) if session is not None else None
@@ -518,14 +584,25 @@ class AiohttpTransport:
             )
         self._loop = loop
         if session is None:
-            # trust_env: HTTP(S)_PROXY / NO_PROXY (and ~/.netrc) apply, as they do for requests
+            # HTTP(S)_PROXY / NO_PROXY and ~/.netrc apply, as with trust_env=True, read by
+            # _origin_settings once per origin (trust_env itself only without aiohttp's helpers)
             session = self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
                     limit=self._connector_limit, **self._connector_options
                 ),
-                trust_env=True,
+                trust_env=not self._reads_environment,
             )
         return session
+
+    async def _origin_settings(self, url: str) -> _OriginSettings:
+        """The proxy and ``~/.netrc`` settings for ``url``'s origin, read on its first request."""
+        if not self._reads_environment:
+            return _AS_IS
+        origin = _origin(url)
+        settings = self._origins.get(origin)
+        if settings is None:
+            settings = self._origins[origin] = await asyncio.to_thread(_OriginSettings.read, url)
+        return settings
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -537,10 +614,12 @@ class AiohttpTransport:
         started = loop.time()
         failure: BaseException | None = None
         try:  # (not a context manager: this runs on every call)
+            origin = await self._origin_settings(request.url)
             async with session.request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=origin.headers(request.headers),
+                proxy=origin.proxy,
                 data=_data(request.body),
                 timeout=_attempt_timeout(request.timeout, False, remaining),
                 allow_redirects=False,
@@ -565,10 +644,12 @@ class AiohttpTransport:
         session = self._session_for_this_loop()
         failure: BaseException | None = None
         try:
+            origin = await self._origin_settings(request.url)
             response = await session.request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=origin.headers(request.headers),
+                proxy=origin.proxy,
                 data=_data(request.body),
                 timeout=_attempt_timeout(request.timeout, True, remaining),
                 allow_redirects=False,
