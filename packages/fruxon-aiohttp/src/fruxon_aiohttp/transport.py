@@ -150,14 +150,6 @@ def client_timeout(
 _timeout_without_deadline = functools.lru_cache(maxsize=64)(client_timeout)
 
 
-def _attempt_timeout(
-    timeout: Timeout, streaming: bool, remaining: float | None
-) -> aiohttp.ClientTimeout:
-    if remaining is None:
-        return _timeout_without_deadline(timeout, streaming, None)
-    return client_timeout(timeout, streaming, remaining)
-
-
 def _headers(raw: Any) -> dict[str, str]:
     """Lower-case names; repeated headers joined with ``", "`` as requests does."""
     headers: dict[str, str] = {name.lower(): value for name, value in raw.items()}
@@ -518,6 +510,10 @@ class _OriginSettings:
         return {**headers, "Authorization": self.authorization}
 
 
+#: Origins whose settings a transport remembers (then it reads them again), and URLs.
+_MAX_ORIGINS = 256
+_MAX_URLS = 1024
+
 #: How a transport sends without reading the environment: no proxy, no ~/.netrc entry.
 _AS_IS = _OriginSettings(None, None)
 
@@ -551,8 +547,11 @@ class AiohttpTransport:
             self._connector_options["ssl"] = context if tls.verify else False
         self._session = session
         self._owns_session = session is None
-        #: per origin, for the session made here; empty (never read) for a caller's session
+        #: per origin: the proxy and ~/.netrc settings (none for a caller's session)
         self._origins: dict[str, _OriginSettings] = {}
+        self._by_url: dict[str, _OriginSettings] = {}  # the same, per URL sent to
+        #: per streaming flag: the client's Timeout and aiohttp's ClientTimeout for it
+        self._timeouts: list[tuple[Timeout, aiohttp.ClientTimeout] | None] = [None, None]
         self._reads_environment = session is None and _READS_ENVIRONMENT
         self._connector_limit = connector_limit
         self._loop: asyncio.AbstractEventLoop | None = (
@@ -594,34 +593,71 @@ class AiohttpTransport:
             )
         return session
 
-    async def _origin_settings(self, url: str) -> _OriginSettings:
-        """The proxy and ``~/.netrc`` settings for ``url``'s origin, read on its first request."""
-        if not self._reads_environment:
-            return _AS_IS
+    async def _read_origin_settings(self, url: str) -> _OriginSettings:
+        """The proxy and ``~/.netrc`` settings for ``url``'s origin, read on its first request.
+
+        ``send`` looks them up by URL first (the same URL strings recur: one
+        per agent and operation); for a caller's session there are none, its
+        own settings apply.
+        """
         origin = _origin(url)
         settings = self._origins.get(origin)
         if settings is None:
-            settings = self._origins[origin] = await asyncio.to_thread(_OriginSettings.read, url)
+            if self._reads_environment:
+                settings = await asyncio.to_thread(_OriginSettings.read, url)
+            else:
+                settings = _AS_IS
+            if len(self._origins) >= _MAX_ORIGINS:  # (downloads may come from many hosts)
+                self._origins.clear()
+            self._origins[origin] = settings
+        if len(self._by_url) >= _MAX_URLS:
+            self._by_url.clear()
+        self._by_url[url] = settings
         return settings
+
+    def _client_timeout(
+        self, timeout: Timeout, streaming: bool, remaining: float | None
+    ) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for one attempt (:func:`client_timeout`), remembered per setting."""
+        if remaining is not None:
+            return client_timeout(timeout, streaming, remaining)
+        cached = self._timeouts[streaming]
+        if cached is not None and cached[0] is timeout:
+            return cached[1]
+        found = _timeout_without_deadline(timeout, streaming, None)
+        self._timeouts[streaming] = (timeout, found)
+        return found
+
+    def _send_args(
+        self, request: Request, origin: _OriginSettings, streaming: bool, remaining: float | None
+    ) -> tuple[aiohttp.ClientSession, Mapping[str, str], aiohttp.ClientTimeout]:
+        """The session, headers and timeouts ``session.request`` gets for ``request``."""
+        session = self._session
+        if session is None or self._loop is not asyncio.get_running_loop():
+            session = self._session_for_this_loop()
+        headers = request.headers
+        if origin.authorization is not None:
+            headers = origin.headers(headers)
+        return session, headers, self._client_timeout(request.timeout, streaming, remaining)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
     async def send(self, request: Request, remaining: float | None) -> Response:
-        session = self._session_for_this_loop()
+        origin = self._by_url.get(request.url) or await self._read_origin_settings(request.url)
+        session, headers, timeout = self._send_args(request, origin, False, remaining)
         loop = self._loop
         assert loop is not None
         started = loop.time()
         failure: BaseException | None = None
         try:  # (not a context manager: this runs on every call)
-            origin = await self._origin_settings(request.url)
             async with session.request(
                 request.method,
                 request.url,
-                headers=origin.headers(request.headers),
+                headers=headers,
                 proxy=origin.proxy,
                 data=_data(request.body),
-                timeout=_attempt_timeout(request.timeout, False, remaining),
+                timeout=timeout,
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,
                 max_field_size=MAX_HEADER_LINE,
@@ -641,17 +677,17 @@ class AiohttpTransport:
         )
 
     async def open_stream(self, request: Request, remaining: float | None) -> AiohttpStreamResponse:
-        session = self._session_for_this_loop()
+        origin = self._by_url.get(request.url) or await self._read_origin_settings(request.url)
+        session, headers, timeout = self._send_args(request, origin, True, remaining)
         failure: BaseException | None = None
         try:
-            origin = await self._origin_settings(request.url)
             response = await session.request(
                 request.method,
                 request.url,
-                headers=origin.headers(request.headers),
+                headers=headers,
                 proxy=origin.proxy,
                 data=_data(request.body),
-                timeout=_attempt_timeout(request.timeout, True, remaining),
+                timeout=timeout,
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,
                 max_field_size=MAX_HEADER_LINE,
