@@ -380,7 +380,9 @@ class CallRunner(Generic[T]):
     def finish(self, response: Response) -> T:
         """Map a complete response to the operation's result, or raise its error."""
         self.check_status(response)
-        result = self.call.decode_response(response)
+        endpoint = self.call.endpoint  # (Call.decode_response, written out)
+        read = endpoint.decode_response
+        result = endpoint.decode(response.body) if read is None else read(response)
         if isinstance(result, ExecutionResult):
             self.annotate(result)
         return result
@@ -561,7 +563,11 @@ class HookDispatch:
 
     def notify(self, name: str, argnames: tuple[str, ...], *args: Any) -> None:
         """Call hook ``name`` with ``args`` named ``argnames``, for its effects alone."""
-        functions = self.plain_functions(name, argnames)
+        cached = self._plain.get(name)  # (plain_functions' first answer, written out)
+        if cached is not None and self._counts and cached[0] == self._manager.generation:
+            functions = cached[1]
+        else:
+            functions = self.plain_functions(name, argnames)
         if functions is None:
             self.caller(name)(**dict(zip(argnames, args, strict=True)))
             return
@@ -570,7 +576,11 @@ class HookDispatch:
 
     def call(self, name: str, argnames: tuple[str, ...], *args: Any) -> list[Any]:
         """Call hook ``name`` with ``args`` named ``argnames``; return its non-``None`` results."""
-        functions = self.plain_functions(name, argnames)
+        cached = self._plain.get(name)  # (plain_functions' first answer, written out)
+        if cached is not None and self._counts and cached[0] == self._manager.generation:
+            functions = cached[1]
+        else:
+            functions = self.plain_functions(name, argnames)
         if functions is None:
             hook = self.caller(name)
             return list(hook(**dict(zip(argnames, args, strict=True))))
