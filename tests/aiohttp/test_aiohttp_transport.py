@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,10 +14,16 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from fruxon_aiohttp import AsyncFruxonClient
-from fruxon_aiohttp.transport import _headers, client_timeout, map_transport_error
+from fruxon_aiohttp.transport import (
+    _headers,
+    _OriginSettings,
+    client_timeout,
+    map_transport_error,
+)
 from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.http import Timeout
 from fruxon_emulator import FAULT_HEADER
+from tests.transport.scripted_http import ScriptedServer, json_response
 
 Make = Callable[..., AsyncFruxonClient]
 Run = Callable[..., Any]
@@ -187,3 +195,119 @@ def test_repeated_response_headers_are_joined() -> None:
     raw = CIMultiDictProxy(CIMultiDict([("Vary", "a"), ("X-One", "1"), ("vary", "b")]))
     assert _headers(raw) == {"vary": "a, b", "x-one": "1"}
     assert _headers(CIMultiDictProxy(CIMultiDict([("A", "1")]))) == {"a": "1"}
+
+
+# -- proxy environment and ~/.netrc: as trust_env, read once per origin --------------------
+
+
+def _proxy_environment(monkeypatch: pytest.MonkeyPatch, proxy: str | None) -> None:
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy is not None:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("http_proxy", proxy)
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    read = _OriginSettings.read
+
+    def counted(url: str) -> _OriginSettings:
+        reads.append(url)
+        return read(url)
+
+    monkeypatch.setattr(_OriginSettings, "read", staticmethod(counted))
+    return reads
+
+
+def test_a_proxy_from_the_environment_gets_its_credentials_and_is_read_once(
+    arun: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    proxy = ScriptedServer(lambda exchange: exchange.send(json_response({"id": "via-proxy"})))
+    netrc = tmp_path / "netrc"  # credentials for the proxy host only: not sent to the API
+    netrc.write_text("machine 127.0.0.2 login nobody password nothing\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    origin = f"http://127.0.0.1:{_closed_port()}"  # nothing listens: only the proxy answers
+    try:
+        _proxy_environment(monkeypatch, f"http://us%40er:p%3Ass@127.0.0.1:{proxy.port}")
+        reads = _count_reads(monkeypatch)
+
+        async def main() -> None:
+            async with AsyncFruxonClient("fxn_k", "acme", origin, max_retries=0) as client:
+                for _ in range(3):
+                    assert (await client.get_agent("a")).id == "via-proxy"
+
+        arun(main())
+    finally:
+        proxy.close()
+    assert len(reads) == 1  # not once per request, as trust_env would
+    assert [request.target for request in proxy.requests] == [
+        f"{origin}/v1/tenants/acme/agents/a"
+    ] * 3
+    credentials = base64.b64encode(b"us@er:p:ss").decode()
+    for request in proxy.requests:
+        assert request.headers["proxy-authorization"] == f"Basic {credentials}"
+        assert "authorization" not in request.headers
+
+
+def test_proxy_credentials_from_netrc_and_a_netrc_entry_for_the_api_host(
+    arun: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    proxy = ScriptedServer(lambda exchange: exchange.send(json_response({"id": "via-proxy"})))
+    api = ScriptedServer(lambda exchange: exchange.send(json_response({"id": "direct"})))
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine localhost login proxy-user password proxy-pw\n"
+                     "machine 127.0.0.1 login api-user password api-pw\n")  # fmt: skip
+    monkeypatch.setenv("NETRC", str(netrc))
+    try:
+        _proxy_environment(monkeypatch, f"http://localhost:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+
+        async def main() -> None:
+            async with AsyncFruxonClient("fxn_k", "acme", api.base_url, max_retries=0) as client:
+                assert (await client.get_agent("a")).id == "direct"  # NO_PROXY
+            async with AsyncFruxonClient(
+                "fxn_k", "acme", api.base_url, max_retries=0, auth_scheme="bearer"
+            ) as client:
+                assert (await client.get_agent("a")).id == "direct"
+            async with AsyncFruxonClient(
+                "fxn_k", "acme", f"http://127.0.0.2:{proxy.port}", max_retries=0
+            ) as client:
+                assert (await client.get_agent("a")).id == "via-proxy"
+
+        arun(main())
+    finally:
+        proxy.close()
+        api.close()
+    plain, bearer = api.requests
+    api_credentials = base64.b64encode(b"api-user:api-pw").decode()
+    assert plain.headers["authorization"] == f"Basic {api_credentials}"
+    assert plain.headers["x-api-key"] == "fxn_k"
+    assert bearer.headers["authorization"] == "Bearer fxn_k"  # the request's own one wins
+    (proxied,) = proxy.requests
+    assert proxied.headers["proxy-authorization"] == (
+        "Basic " + base64.b64encode(b"proxy-user:proxy-pw").decode()
+    )
+
+
+def test_a_callers_session_is_used_as_it_is(arun: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = ScriptedServer(lambda exchange: exchange.send(json_response({"id": "direct"})))
+    _proxy_environment(monkeypatch, f"http://127.0.0.1:{_closed_port()}")
+    reads = _count_reads(monkeypatch)
+
+    async def main() -> None:
+        # (trust_env=False: the session does not use the proxy, and the client adds none)
+        async with (
+            aiohttp.ClientSession() as session,
+            AsyncFruxonClient(
+                "fxn_k", "acme", api.base_url, max_retries=0, session=session
+            ) as client,
+        ):
+            assert (await client.get_agent("a")).id == "direct"
+
+    try:
+        arun(main())
+    finally:
+        api.close()
+    assert reads == []

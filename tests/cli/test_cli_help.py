@@ -161,6 +161,57 @@ def test_help_and_version_load_neither_the_sdk_nor_http_nor_the_emulator() -> No
     assert "importlib.metadata" not in loaded_by("--help")  # only --version reads the version
 
 
+#: Loaded by typer.rich_utils for markdown markup and pretty tracebacks, which fruxon does not use.
+UNUSED_BY_HELP = ("rich.markdown", "rich.traceback", "markdown_it", "pygments", "attr")
+
+
+def test_help_loads_neither_markdown_nor_traceback_rendering() -> None:
+    loaded = loaded_by("--help")
+    assert "typer.rich_utils" in loaded
+    assert sorted(name for name in UNUSED_BY_HELP if name in loaded) == []
+
+
+RENDERER_PROBE = """
+import sys
+import fruxon_cli.help_renderer as renderer
+{setup}
+renderer.import_help_renderer()
+import typer.rich_utils as rich_utils
+assert ("rich.markdown" in sys.modules) is {fallback}, sorted(sys.modules)
+import rich.markdown, rich.traceback
+assert rich.markdown.__file__ and rich.traceback.__file__  # the real modules, not stand-ins
+markdown = rich_utils.Markdown("*hi*")
+assert type(markdown) is rich.markdown.Markdown, type(markdown)
+try:
+    raise ValueError("x")
+except ValueError as error:
+    traceback = rich_utils.Traceback.from_exception(ValueError, error, error.__traceback__)
+assert type(traceback) is rich.traceback.Traceback, type(traceback)
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    ("setup", "fallback"),
+    [
+        ("", False),
+        # a Typer that imports a name the stand-in lacks: the ordinary import instead
+        ("renderer._DEFERRED = {'rich.markdown': 'NoSuchName'}", True),
+    ],
+    ids=["stand-ins", "fallback"],
+)
+def test_the_deferred_rich_classes_load_the_real_ones_when_used(setup: str, fallback: bool) -> None:
+    probe = subprocess.run(
+        [sys.executable, "-c", RENDERER_PROBE.format(setup=setup, fallback=fallback)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "ok"
+
+
 def test_a_remote_command_does_not_load_the_emulator_or_aiohttp(closed_port: int) -> None:
     loaded = loaded_by(
         "agents", "list", "--api-key", "k", "--org", "o", "--base-url",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from fruxon_core import endpoints as ep
 from fruxon_core import operations as ops
 from fruxon_core.endpoints import ENDPOINTS, quote_segment, render_path
-from fruxon_core.models import Agent, ListPage
+from fruxon_core.models import Agent, FileLink, ListPage
 from fruxon_core.operations import DEFAULT_PAGE_SIZE, Call, PageWalker, encode_query
 
 
@@ -374,3 +375,35 @@ def test_call_decode_delegates_to_endpoint():
 def test_page_walker_refuses_an_operation_without_pages() -> None:
     with pytest.raises(TypeError, match="does not return pages"):
         PageWalker(ops.get_agent("support-agent"))  # type: ignore[arg-type]
+
+
+def test_parameters_are_sent_as_given_and_file_links_as_their_prompt_link():
+    link = FileLink(file_id="f-1", file_type="pdf")
+    plain = {"q": "hi", "n": 2, "x": 1.5, "ok": True, "none": None}
+    assert _body(ops.execute("a", parameters=plain)) == {"parameters": plain}
+    nested = {"doc": link, "docs": [link, "t"], "opts": {"d": link}}
+    assert _body(ops.execute("a", parameters=nested)) == {
+        "parameters": {
+            "doc": "<pdf:f-1/>",
+            "docs": ["<pdf:f-1/>", "t"],
+            "opts": {"d": "<pdf:f-1/>"},
+        }
+    }
+    proxy = MappingProxyType({"doc": link})  # any Mapping, not only dict
+    assert _body(ops.execute("a", parameters=proxy)) == {"parameters": {"doc": "<pdf:f-1/>"}}
+
+
+@pytest.mark.parametrize("agent", ["", " ", ".", "..", None, True, 3])
+def test_agent_ids_are_checked_on_every_call(agent: Any) -> None:
+    for _ in range(2):  # the rendered paths of good ids are remembered; bad ones never
+        if agent == 3:
+            assert ops.execute(agent).path == "/agents/3:execute"
+            assert ops.execute(agent).agent_id == "3"
+            continue
+        with pytest.raises(ValueError, match="agent"):
+            ops.execute(agent)
+        with pytest.raises(ValueError, match="agent"):
+            ops.stream(agent)
+        with pytest.raises(ValueError, match="agent"):
+            ops.get_agent(agent)
+    assert ops.get_agent("a b/c").path == "/agents/a%20b%2Fc"

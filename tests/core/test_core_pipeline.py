@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import platform
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pluggy
 import pytest
 
-from fruxon_core import __version__, hookimpl
+from fruxon_core import __version__, hookimpl, hooks
 from fruxon_core import operations as ops
 from fruxon_core.config import Secret
 from fruxon_core.events import StreamEvent
@@ -24,6 +26,7 @@ from fruxon_core.exceptions import (
     RateLimitError,
     ServerError,
 )
+from fruxon_core.hooks import PROJECT_NAME
 from fruxon_core.http import Response, Timeout
 from fruxon_core.models import Agent, ExecutionResult
 from fruxon_core.operations import Call
@@ -32,8 +35,9 @@ from fruxon_core.pipeline import (
     Pipeline,
     RetryDecision,
     StreamProgress,
+    new_idempotency_key,
 )
-from fruxon_core.plugins import ApiKeyAuth, RetryPolicy
+from fruxon_core.plugins import ApiKeyAuth, FruxonPluginManager, RetryPolicy
 from fruxon_core.sse import ServerSentEvent
 
 API_KEY = "fxn_secret"
@@ -750,3 +754,107 @@ def test_call_runner_is_generic_over_calls(make_pipeline):
     assert runner.call is call
     error = runner.fail(FruxonError("x"))
     assert error.retries == 0
+
+
+# -- what is worked out once: call shapes, hook dispatch, checked hook headers ------------
+
+
+def test_idempotency_keys_are_random_version_4_uuids():
+    keys = {new_idempotency_key() for _ in range(2000)}
+    assert len(keys) == 2000
+    for key in list(keys)[:200]:
+        parsed = uuid.UUID(key)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, key)
+
+
+def test_calls_of_one_shape_share_nothing_a_hook_could_change(make_pipeline):
+    class Scribbler:  # misbehaves: writes into the request it was shown
+        @hookimpl
+        def fruxon_on_request(self, request, context):
+            request.headers["X-Scribbled"] = "1"
+
+    pipeline = make_pipeline(plugins=[Scribbler()])
+    first = pipeline.runner(ops.execute("a")).prepare()
+    second = pipeline.runner(ops.execute("a")).prepare()
+    assert first.headers["Idempotency-Key"] != second.headers["Idempotency-Key"]
+    fresh = pipeline.runner(ops.execute("a"))._base
+    assert "X-Scribbled" not in fresh.headers  # not carried into the next call of that shape
+    assert pipeline.runner(ops.execute("b")).prepare().url == f"{PREFIX}/agents/b:execute"
+
+
+def test_with_options_works_out_its_own_shapes(make_pipeline):
+    pipeline = make_pipeline()
+    assert "X-Extra" not in pipeline.runner(ops.get_agent("a")).prepare().headers
+    config = pipeline.config.with_options(headers={"X-Extra": "1"})
+    tuned = pipeline.with_config(config)
+    assert tuned.runner(ops.get_agent("a")).prepare().headers["X-Extra"] == "1"
+    assert "X-Extra" not in pipeline.runner(ops.get_agent("a")).prepare().headers
+
+
+def test_a_hook_header_replaces_the_same_name_in_any_case(make_pipeline):
+    class Overrides:
+        def __init__(self, headers: dict[str, str]) -> None:
+            self.headers = headers
+
+        @hookimpl
+        def fruxon_prepare_request(self, request, context):
+            return self.headers
+
+    one = make_pipeline(plugins=[Overrides({"accept": "text/plain"})])
+    headers = one.runner(ops.execute("a")).prepare().headers
+    assert headers["accept"] == "text/plain"
+    assert "Accept" not in headers
+    key = one.runner(ops.execute("a")).prepare().headers
+    assert len(key["Idempotency-Key"]) == 36
+    replaced = make_pipeline(plugins=[Overrides({"idempotency-key": "mine"})])
+    headers = replaced.runner(ops.execute("a")).prepare().headers
+    assert headers["idempotency-key"] == "mine"
+    assert "Idempotency-Key" not in headers
+    two = make_pipeline(plugins=[Overrides({"X-A": "1", "x-a": "2"})])
+    headers = two.runner(ops.get_agent("a")).prepare().headers
+    assert [(k, v) for k, v in headers.items() if k.lower() == "x-a"] == [("x-a", "2")]
+
+
+def test_an_invalid_hook_header_is_refused_on_every_call(make_pipeline):
+    class Sometimes:
+        value = "ok"
+
+        @hookimpl
+        def fruxon_prepare_request(self, request, context):
+            return {"X-Value": self.value}
+
+    plugin = Sometimes()
+    pipeline = make_pipeline(plugins=[plugin])
+    for _ in range(2):  # the second time from what passed the check before
+        assert pipeline.runner(ops.get_agent("a")).prepare().headers["X-Value"] == "ok"
+    plugin.value = "bad\r\nX-Injected: 1"
+    for _ in range(2):
+        with pytest.raises(ValueError, match="X-Value"):
+            pipeline.runner(ops.get_agent("a")).prepare()
+    plugin.value = 7  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="X-Value"):
+        pipeline.runner(ops.get_agent("a")).prepare()
+
+
+def test_hook_dispatch_with_any_plugin_manager_sees_registrations(make_pipeline):
+    """Without FruxonPluginManager's change count the implementations are compared."""
+    manager = pluggy.PluginManager(PROJECT_NAME)
+    manager.add_hookspecs(hooks)
+    manager.register(ApiKeyAuth(Secret(API_KEY)), name="auth")
+    base = make_pipeline()
+    pipeline = Pipeline(
+        base.config, manager, transport="test", transport_version="1", is_async=False
+    )
+    assert "X-Tag" not in pipeline.runner(ops.get_agent("a")).prepare().headers
+
+    class Tag:
+        @hookimpl
+        def fruxon_prepare_request(self, request, context):
+            return {"X-Tag": "1"}
+
+    tag = Tag()
+    manager.register(tag)
+    assert pipeline.runner(ops.get_agent("a")).prepare().headers["X-Tag"] == "1"
+    manager.unregister(tag)
+    assert "X-Tag" not in pipeline.runner(ops.get_agent("a")).prepare().headers
+    assert isinstance(base.plugin_manager, FruxonPluginManager)

@@ -17,6 +17,14 @@ The session is created lazily, inside the running loop (aiohttp sessions
 belong to the loop they were created on), and the transport remembers that
 loop: a call from any other loop raises :class:`EventLoopMismatchError` at
 once instead of hanging on futures of the wrong loop.
+
+The proxy environment (``HTTP(S)_PROXY``, ``NO_PROXY``) and ``~/.netrc``
+apply to the session the transport creates, as they would with aiohttp's
+``trust_env=True``, but they are read once per origin (see
+:class:`_OriginSettings`): ``trust_env`` makes aiohttp read both again on every
+request, each in a worker thread -- two thread hand-offs per call, which cost
+more than everything else the SDK does for a call. A caller's session is used
+as it is.
 """
 
 from __future__ import annotations
@@ -24,11 +32,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator
-from importlib.metadata import version
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
+import yarl
 
 from fruxon_core.exceptions import (
     ClientClosedError,
@@ -51,6 +59,13 @@ __all__ = [
     "client_timeout",
     "map_transport_error",
 ]
+
+try:  # aiohttp's own readers of the proxy environment and ~/.netrc (what trust_env uses)
+    from aiohttp.helpers import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
+except ImportError:  # pragma: no cover - an aiohttp without them: let trust_env do it
+    _READS_ENVIRONMENT = False
+else:
+    _READS_ENVIRONMENT = True
 
 #: aiohttp >= 3.10 tells a connect timeout (request not sent) from a read timeout.
 _CONNECT_TIMEOUTS: tuple[type[BaseException], ...] = tuple(
@@ -132,14 +147,6 @@ def client_timeout(
 
 #: Without a total deadline the answer depends on the client's settings only: cache it.
 _timeout_without_deadline = functools.lru_cache(maxsize=64)(client_timeout)
-
-
-def _attempt_timeout(
-    timeout: Timeout, streaming: bool, remaining: float | None
-) -> aiohttp.ClientTimeout:
-    if remaining is None:
-        return _timeout_without_deadline(timeout, streaming, None)
-    return client_timeout(timeout, streaming, remaining)
 
 
 def _headers(raw: Any) -> dict[str, str]:
@@ -465,11 +472,62 @@ async def _stream_chunks(body: BodyStream) -> AsyncIterator[bytes]:
                 close()
 
 
+class _OriginSettings:
+    """What ``trust_env`` would have aiohttp look up for each request to one origin.
+
+    The proxy (from ``HTTP(S)_PROXY`` unless ``NO_PROXY`` exempts the host),
+    with its credentials -- from its URL or ``~/.netrc`` -- kept in the URL,
+    where aiohttp finds them as it finds its own; and the ``Authorization``
+    header ``~/.netrc`` gives the host, which aiohttp adds to a request that
+    has none (a request's own ``Authorization`` wins).
+    """
+
+    __slots__ = ("authorization", "proxy")
+
+    def __init__(self, proxy: yarl.URL | None, authorization: str | None) -> None:
+        self.proxy = proxy
+        self.authorization = authorization
+
+    @classmethod
+    def read(cls, url: str) -> _OriginSettings:
+        """Read the environment and ``~/.netrc`` (blocking: run it in a worker thread)."""
+        target = yarl.URL(url)
+        proxy: yarl.URL | None = None
+        with contextlib.suppress(LookupError):
+            proxy, proxy_auth = get_env_proxy_for_url(target)
+            if proxy_auth is not None:
+                proxy = proxy.with_user(proxy_auth.login).with_password(proxy_auth.password)
+        authorization: str | None = None
+        if target.host is not None:
+            with contextlib.suppress(LookupError):
+                authorization = basicauth_from_netrc(netrc_from_env(), target.host).encode()
+        return cls(proxy, authorization)
+
+    def headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
+        if self.authorization is None or any(k.lower() == "authorization" for k in headers):
+            return headers
+        return {**headers, "Authorization": self.authorization}
+
+
+#: Origins whose settings a transport remembers (then it reads them again), and URLs.
+_MAX_ORIGINS = 256
+_MAX_URLS = 1024
+
+#: How a transport sends without reading the environment: no proxy, no ~/.netrc entry.
+_AS_IS = _OriginSettings(None, None)
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL."""
+    end = url.find("/", url.find("//") + 2)
+    return url if end < 0 else url[:end]
+
+
 class AiohttpTransport:
     """Sends :class:`Request` values with one ``aiohttp.ClientSession``, created on first use."""
 
     name = "aiohttp"
-    version = version("aiohttp")
+    version = aiohttp.__version__  # (importlib.metadata would cost ~1 MiB and ~8 ms to import)
 
     def __init__(
         self,
@@ -488,6 +546,12 @@ class AiohttpTransport:
             self._connector_options["ssl"] = context if tls.verify else False
         self._session = session
         self._owns_session = session is None
+        #: per origin: the proxy and ~/.netrc settings (none for a caller's session)
+        self._origins: dict[str, _OriginSettings] = {}
+        self._by_url: dict[str, _OriginSettings] = {}  # the same, per URL sent to
+        #: per streaming flag: the client's Timeout and aiohttp's ClientTimeout for it
+        self._timeouts: list[tuple[Timeout, aiohttp.ClientTimeout] | None] = [None, None]
+        self._reads_environment = session is None and _READS_ENVIRONMENT
         self._connector_limit = connector_limit
         self._loop: asyncio.AbstractEventLoop | None = (
             getattr(session, "_loop", None) if session is not None else None
@@ -501,7 +565,8 @@ class AiohttpTransport:
 
     def check_usable(self) -> None:
         """Raise now (before any retry logic) if this loop cannot use the session."""
-        self._session_for_this_loop()
+        if self._session is None or self._loop is not asyncio.get_running_loop():
+            self._session_for_this_loop()
 
     def _session_for_this_loop(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -518,20 +583,69 @@ class AiohttpTransport:
             )
         self._loop = loop
         if session is None:
-            # trust_env: HTTP(S)_PROXY / NO_PROXY (and ~/.netrc) apply, as they do for requests
+            # HTTP(S)_PROXY / NO_PROXY and ~/.netrc apply, as with trust_env=True, read by
+            # _origin_settings once per origin (trust_env itself only without aiohttp's helpers)
             session = self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
                     limit=self._connector_limit, **self._connector_options
                 ),
-                trust_env=True,
+                trust_env=not self._reads_environment,
             )
         return session
+
+    async def _read_origin_settings(self, url: str) -> _OriginSettings:
+        """The proxy and ``~/.netrc`` settings for ``url``'s origin, read on its first request.
+
+        ``send`` looks them up by URL first (the same URL strings recur: one
+        per agent and operation); for a caller's session there are none, its
+        own settings apply.
+        """
+        origin = _origin(url)
+        settings = self._origins.get(origin)
+        if settings is None:
+            if self._reads_environment:
+                settings = await asyncio.to_thread(_OriginSettings.read, url)
+            else:
+                settings = _AS_IS
+            if len(self._origins) >= _MAX_ORIGINS:  # (downloads may come from many hosts)
+                self._origins.clear()
+            self._origins[origin] = settings
+        if len(self._by_url) >= _MAX_URLS:
+            self._by_url.clear()
+        self._by_url[url] = settings
+        return settings
+
+    def _client_timeout(
+        self, timeout: Timeout, streaming: bool, remaining: float | None
+    ) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for one attempt (:func:`client_timeout`), remembered per setting."""
+        if remaining is not None:
+            return client_timeout(timeout, streaming, remaining)
+        cached = self._timeouts[streaming]
+        if cached is not None and cached[0] is timeout:
+            return cached[1]
+        found = _timeout_without_deadline(timeout, streaming, None)
+        self._timeouts[streaming] = (timeout, found)
+        return found
+
+    def _send_args(
+        self, request: Request, origin: _OriginSettings, streaming: bool, remaining: float | None
+    ) -> tuple[aiohttp.ClientSession, Mapping[str, str], aiohttp.ClientTimeout]:
+        """The session, headers and timeouts ``session.request`` gets for ``request``."""
+        session = self._session
+        if session is None or self._loop is not asyncio.get_running_loop():
+            session = self._session_for_this_loop()
+        headers = request.headers
+        if origin.authorization is not None:
+            headers = origin.headers(headers)
+        return session, headers, self._client_timeout(request.timeout, streaming, remaining)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
     async def send(self, request: Request, remaining: float | None) -> Response:
-        session = self._session_for_this_loop()
+        origin = self._by_url.get(request.url) or await self._read_origin_settings(request.url)
+        session, headers, timeout = self._send_args(request, origin, False, remaining)
         loop = self._loop
         assert loop is not None
         started = loop.time()
@@ -540,9 +654,10 @@ class AiohttpTransport:
             async with session.request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=headers,
+                proxy=origin.proxy,
                 data=_data(request.body),
-                timeout=_attempt_timeout(request.timeout, False, remaining),
+                timeout=timeout,
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,
                 max_field_size=MAX_HEADER_LINE,
@@ -562,15 +677,17 @@ class AiohttpTransport:
         )
 
     async def open_stream(self, request: Request, remaining: float | None) -> AiohttpStreamResponse:
-        session = self._session_for_this_loop()
+        origin = self._by_url.get(request.url) or await self._read_origin_settings(request.url)
+        session, headers, timeout = self._send_args(request, origin, True, remaining)
         failure: BaseException | None = None
         try:
             response = await session.request(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=headers,
+                proxy=origin.proxy,
                 data=_data(request.body),
-                timeout=_attempt_timeout(request.timeout, True, remaining),
+                timeout=timeout,
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,
                 max_field_size=MAX_HEADER_LINE,

@@ -4,7 +4,8 @@ Every error from a command reaches :class:`FruxonGroup.invoke`, which prints
 one line and exits with the code from :mod:`fruxon_cli.errors` — no
 traceback unless ``--debug`` or ``FRUXON_DEBUG=1``.
 
-Start-up: ``fruxon --help`` imports Typer, Rich (for the help) and the
+Start-up: ``fruxon --help`` imports Typer, Rich (for the help, without the
+Markdown and traceback renderers: :mod:`fruxon_cli.help_renderer`) and the
 command modules' signatures, nothing more. The SDK, requests, msgspec, the
 emulator and aiohttp load only once a command runs (``tests/cli`` checks it).
 """

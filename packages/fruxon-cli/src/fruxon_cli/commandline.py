@@ -6,6 +6,8 @@ show flags bare, arguments upper-case (``fruxon run [OPTIONS] AGENT``) and
 optional ones in brackets (``[RECORD_ID]``). :class:`FruxonCommand` also
 notes ``--json`` and the agent before the command starts, so that even an
 error from parsing ``-p`` is reported as a JSON line, with the agent in its hint.
+Both render their help with :func:`fruxon_cli.help_renderer.import_help_renderer`'s
+import of Typer's renderer, which leaves out two Rich modules help never uses.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
+
+from .help_renderer import import_help_renderer
 
 __all__ = ["FruxonCommand", "HelpGroup"]
 
@@ -49,6 +53,10 @@ class FruxonCommand(TyperCommand):
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return _usage(self, ctx)
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        import_help_renderer()
+        super().format_help(ctx, formatter)
+
     def invoke(self, ctx: Any) -> Any:
         from .state import cli_state
 
@@ -64,3 +72,7 @@ class HelpGroup(TyperGroup):
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        import_help_renderer()
+        super().format_help(ctx, formatter)

@@ -10,6 +10,7 @@ falls back to its documented default. Unknown fields are always ignored.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
@@ -18,7 +19,7 @@ import msgspec.inspect as mi
 
 from .exceptions import UnexpectedResponseError
 
-__all__ = ["decode_json", "decode_model", "decode_object", "lenient_convert"]
+__all__ = ["decode_json", "decode_model", "decode_object", "lenient_convert", "model_decoder"]
 
 T = TypeVar("T")
 
@@ -57,6 +58,29 @@ def decode_model(model: type[T], body: bytes, *, what: str = "response") -> T:
         pass
     except msgspec.DecodeError as exc:
         raise UnexpectedResponseError(f"The {what} body is not valid JSON: {exc}") from None
+    return _lenient_model(model, body, what)
+
+
+def model_decoder(model: type[T]) -> Callable[[bytes], T]:
+    """``decode_model`` for one ``model``, with msgspec's decoder for it built at first use."""
+    strict: Callable[[bytes], T] | None = None
+
+    def decode(body: bytes) -> T:
+        nonlocal strict
+        if strict is None:
+            strict = msgspec.json.Decoder(model).decode
+        try:
+            return strict(body)
+        except msgspec.ValidationError:
+            pass
+        except msgspec.DecodeError as exc:
+            raise UnexpectedResponseError(f"The response body is not valid JSON: {exc}") from None
+        return _lenient_model(model, body, "response")
+
+    return decode
+
+
+def _lenient_model(model: type[T], body: bytes, what: str) -> T:
     value = decode_json(body, what=what)
     if not isinstance(value, dict):
         raise UnexpectedResponseError(

@@ -21,6 +21,7 @@ from .decoding import (
     decode_model,
     decode_object,
     lenient_convert,
+    model_decoder,
 )
 from .exceptions import UnexpectedResponseError
 from .http import Response
@@ -119,10 +120,7 @@ class Endpoint(Generic[T]):
 
 
 def _model(model: type[T]) -> Callable[[bytes], T]:
-    def decode(body: bytes) -> T:
-        return decode_model(model, body)
-
-    return decode
+    return model_decoder(model)
 
 
 def _page(item: type[T], *, skip_deleted: bool = False) -> Callable[[bytes], ListPage[T]]:

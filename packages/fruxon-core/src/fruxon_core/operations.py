@@ -7,9 +7,9 @@ client cannot disagree about a path, a body or a query parameter.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -52,9 +52,11 @@ DEFAULT_PAGE_SIZE = 100
 _json_encoder = msgspec.json.Encoder()
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Generic[T]):
-    """One operation with its arguments bound: what to send and how to read the answer."""
+class Call(msgspec.Struct, Generic[T], frozen=True):
+    """One operation with its arguments bound: what to send and how to read the answer.
+
+    (A frozen msgspec struct rather than a dataclass: one is built per call, in C.)
+    """
 
     endpoint: Endpoint[T]
     path: str
@@ -81,7 +83,7 @@ class Call(Generic[T]):
         query.append(("pageSize", str(page_size)))
         if token:
             query.append(("pageToken", token))
-        return replace(self, query=tuple(query))
+        return msgspec.structs.replace(self, query=tuple(query))
 
 
 def encode_query(
@@ -135,11 +137,33 @@ def _call(
     agent = path.get("agent")
     return Call(
         endpoint,
-        render_path(endpoint.path, path),
+        _path(endpoint.path, path),
         encode_query(endpoint.query, query) if query else (),
         body,
         None if agent is None else str(agent),
     )
+
+
+def _agent_call(endpoint: Endpoint[T], agent: str, body: bytes | None = None) -> Call[T]:
+    """``_call(endpoint, body, agent=agent)``, without its generality (execute and stream)."""
+    if type(agent) is str:
+        path = _rendered_path(endpoint.path, (("agent", agent),))
+    else:
+        path = render_path(endpoint.path, {"agent": agent})
+    return Call(endpoint, path, (), body, str(agent))
+
+
+def _path(template: str, params: dict[str, str | int]) -> str:
+    """:func:`render_path`, remembered for ids given as ``str`` (the same ids recur)."""
+    for value in params.values():
+        if type(value) is not str:
+            return render_path(template, params)
+    return _rendered_path(template, tuple(params.items()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _rendered_path(template: str, params: tuple[tuple[str, str], ...]) -> str:
+    return render_path(template, dict(params))
 
 
 def execution_body(
@@ -157,7 +181,7 @@ def execution_body(
     ``attachments`` as its JSON object.
     """
     request = ExecutionRequest(
-        parameters=_parameter_values(parameters) if parameters is not None else None,
+        parameters=None if parameters is None else _parameter_values(parameters),
         session_id=session_id,
         attachments=list(attachments) if attachments is not None else None,
         chat_user=dict(chat_user) if chat_user is not None else None,
@@ -167,7 +191,18 @@ def execution_body(
     return _json_encoder.encode(request)
 
 
+#: Parameter values sent as they are (nothing inside them can be a FileLink).
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
 def _parameter_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    if type(parameters) is dict:
+        plain = _PLAIN_VALUES
+        for value in parameters.values():
+            if type(value) not in plain:
+                break
+        else:  # the usual case: strings and numbers; encoded straight away, so not copied
+            return parameters
     return {name: _link_to_prompt(value) for name, value in parameters.items()}
 
 
@@ -192,7 +227,7 @@ def execute(
     mode: str | None = None,
 ) -> Call[ExecutionResult]:
     body = execution_body(parameters, session_id, attachments, chat_user, environment_slug, mode)
-    return _call(ep.EXECUTE, body, agent=agent)
+    return _agent_call(ep.EXECUTE, agent, body)
 
 
 def execute_revision(
@@ -223,7 +258,7 @@ def stream(
 ) -> Call[None]:
     body = execution_body(parameters, session_id, attachments, chat_user, environment_slug, mode)
     if revision is None:
-        return _call(ep.STREAM, body, agent=agent)
+        return _agent_call(ep.STREAM, agent, body)
     return _call(ep.STREAM_REVISION, body, agent=agent, revision=revision)
 
 
@@ -242,7 +277,7 @@ def list_agents(
 
 
 def get_agent(agent: str) -> Call[Agent]:
-    return _call(ep.GET_AGENT, agent=agent)
+    return _agent_call(ep.GET_AGENT, agent)
 
 
 def get_agent_parameters(agent: str, revision: str | int) -> Call[list[str]]:
@@ -476,7 +511,7 @@ def upload_file(
 ) -> Call[FileLink]:
     body, multipart_type = file_upload_body(file, filename=filename, content_type=content_type)
     call = _call(ep.UPLOAD_FILE, query={"temporary": temporary})
-    return replace(call, body=body, headers=(("Content-Type", multipart_type),))
+    return msgspec.structs.replace(call, body=body, headers=(("Content-Type", multipart_type),))
 
 
 def file_id_of(file: str | FileLink) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging as _logging
 import os
+import types
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "AccessToken",
     "ApiKeyAuth",
     "BearerTokenAuth",
+    "FruxonPluginManager",
     "LoggingPlugin",
     "RetryPolicy",
     "TokenProvider",
@@ -40,13 +42,43 @@ ENTRY_POINT_GROUP = "fruxon"
 _log = _logging.getLogger("fruxon")  # plain ``logging`` is shadowed by .logging
 
 
+class FruxonPluginManager(pluggy.PluginManager):
+    """pluggy's manager, counting the changes to its registered implementations.
+
+    The client dispatches its per-call hooks itself when it can (see
+    :class:`~fruxon_core.pipeline.HookDispatch`) and must notice when a plugin
+    is registered or unregistered; ``generation`` changes whenever that
+    happens, so noticing costs one comparison per call.
+    """
+
+    generation = 0
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        try:
+            return super().register(plugin, name)
+        finally:
+            self.generation += 1
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self.generation += 1
+
+    def add_hookspecs(self, module_or_class: types.ModuleType | type) -> None:
+        try:
+            super().add_hookspecs(module_or_class)
+        finally:
+            self.generation += 1
+
+
 def create_plugin_manager(
     *,
     builtins: dict[str, object],
     plugins: Iterable[object] = (),
     disable_plugins: Iterable[str] = (),
     load_entrypoints: bool = True,
-) -> pluggy.PluginManager:
+) -> FruxonPluginManager:
     """A fresh manager for one client: built-ins, then entry-point plugins, then ``plugins``.
 
     ``disable_plugins`` removes built-ins (``"auth"``, ``"retry"``, ``"logging"``) or
@@ -54,7 +86,7 @@ def create_plugin_manager(
     """
     configure_logging_from_env()
     disabled = set(disable_plugins)
-    manager = pluggy.PluginManager(hooks.PROJECT_NAME)
+    manager = FruxonPluginManager(hooks.PROJECT_NAME)
     manager.add_hookspecs(hooks)
     for name, plugin in builtins.items():
         if name not in disabled:

@@ -41,7 +41,7 @@ DEBUG_BODIES = 7
 logging.addLevelName(DEBUG_BODIES, "DEBUG_BODIES")
 
 _START = "logging.start"
-_REQUEST_LINE = "logging.request"
+_REQUEST = "logging.request"
 _ERROR_RESPONSE_ATTEMPT = "logging.error_response_attempt"
 
 
@@ -56,8 +56,9 @@ class LoggingPlugin:
 
     @hookimpl
     def fruxon_on_request(self, request: Request, context: CallContext) -> None:
-        context.state[_START] = time.monotonic()
-        context.state[_REQUEST_LINE] = f"{request.method} {request.path}"
+        state = context.state
+        state[_START] = time.monotonic()
+        state[_REQUEST] = request  # (its line is written out only for an error)
         if not self.logger.isEnabledFor(logging.DEBUG):
             return
         self.logger.debug(
@@ -104,7 +105,7 @@ class LoggingPlugin:
             return
         self.logger.debug(
             "error %s duration=%.1fms attempt=%d events=%d: %s: %s",
-            context.state.get(_REQUEST_LINE, context.operation),
+            _request_line(context),
             _elapsed_ms(context),
             context.attempt,
             context.events_received,
@@ -129,6 +130,13 @@ class LoggingPlugin:
 
     def _headers(self, headers: Mapping[str, str]) -> str:
         return f" headers={redact_headers(headers)}" if self.log_headers else ""
+
+
+def _request_line(context: CallContext) -> str:
+    request = context.state.get(_REQUEST)
+    if not isinstance(request, Request):
+        return context.operation
+    return f"{request.method} {request.path}"
 
 
 def _elapsed_ms(context: CallContext) -> float:
