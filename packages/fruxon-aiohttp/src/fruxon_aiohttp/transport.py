@@ -72,6 +72,16 @@ _CONNECT_TIMEOUTS: tuple[type[BaseException], ...] = tuple(
     cls for cls in (getattr(aiohttp, "ConnectionTimeoutError", None),) if cls is not None
 )
 
+
+def _is_old_connect_timeout(exc: BaseException) -> bool:
+    """aiohttp < 3.10 raises a connect timeout as ``ServerTimeoutError("Connection timeout")``."""
+    return (
+        not _CONNECT_TIMEOUTS
+        and isinstance(exc, aiohttp.ServerTimeoutError)
+        and str(exc).startswith("Connection timeout")
+    )
+
+
 TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 #: What a body read can raise: aiohttp/socket errors, or an error the watchdog set on the body.
@@ -96,7 +106,7 @@ def map_transport_error(
     if isinstance(exc, FruxonConnectionError):
         return exc
     host = url_host(request.url) if request is not None else ""
-    if isinstance(exc, _CONNECT_TIMEOUTS):
+    if isinstance(exc, _CONNECT_TIMEOUTS) or _is_old_connect_timeout(exc):
         return FruxonTimeoutError.connecting(host=host)
     if isinstance(exc, asyncio.TimeoutError):  # ServerTimeoutError (sock_read) and total
         return FruxonTimeoutError.waiting()
