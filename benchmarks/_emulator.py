@@ -127,7 +127,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def _start(port: int, log: IO[bytes]) -> subprocess.Popen[bytes] | None:
     """Start a child on ``port``; return it once healthy, None if it exited early."""
     command = [sys.executable, "-m", "fruxon_emulator.cli", "serve"]
-    command += ["--host", HOST, "--port", str(port)]
+    # --pacing-ms 0: `serve` paces text chunks for demos; a benchmark measures clients
+    command += ["--host", HOST, "--port", str(port), "--pacing-ms", "0"]
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log
     )
@@ -192,7 +193,7 @@ def _subprocess_emulator() -> Iterator[Emulator]:
 def _thread_emulator() -> Iterator[Emulator]:
     from fruxon_emulator import EmulatorServer
 
-    with EmulatorServer() as server:
+    with EmulatorServer(pacing_ms=0) as server:
         yield Emulator(server.base_url, server.org, server.api_key)
 
 
