@@ -192,7 +192,7 @@ def _subprocess_emulator() -> Iterator[Emulator]:
 def _thread_emulator() -> Iterator[Emulator]:
     from fruxon_emulator import EmulatorServer
 
-    with EmulatorServer() as server:
+    with EmulatorServer(pacing_ms=0) as server:
         yield Emulator(server.base_url, server.org, server.api_key)
 
 

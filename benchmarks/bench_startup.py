@@ -113,7 +113,7 @@ def main() -> int:
         f"pytest, emulator plugin installed but unused: {times['with'] * 1000:.0f} ms with it, "
         f"{times['without'] * 1000:.0f} ms without (the plugin's import: "
         f"{plugin_import * 1000:.1f} ms); target < 20 ms {'ok' if good else 'MISSED'}: "
-        f"+{overhead * 1000:.1f} ms"
+        f"{overhead * 1000:+.1f} ms"
     )
     fruxon = shutil.which("fruxon") or str(Path(python).with_name("fruxon"))
     times = _medians(

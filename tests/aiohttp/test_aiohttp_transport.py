@@ -311,3 +311,23 @@ def test_a_callers_session_is_used_as_it_is(arun: Run, monkeypatch: pytest.Monke
     finally:
         api.close()
     assert reads == []
+
+
+def test_the_session_loop_is_told_by_the_thread_it_runs_in(arun: Run) -> None:
+    from fruxon_aiohttp.transport import AiohttpTransport
+
+    transport = AiohttpTransport()
+    other = asyncio.new_event_loop()
+
+    async def main() -> None:
+        transport._loop = asyncio.get_running_loop()
+        assert transport._on_session_loop()
+        transport._loop = other  # not running: records no thread, and is not the running loop
+        assert not transport._on_session_loop()
+        transport._loop = None
+        assert not transport._on_session_loop()
+
+    try:
+        arun(main())
+    finally:
+        other.close()

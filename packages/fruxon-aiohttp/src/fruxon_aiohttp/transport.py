@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -575,8 +576,24 @@ class AiohttpTransport:
 
     def check_usable(self) -> None:
         """Raise now (before any retry logic) if this loop cannot use the session."""
-        if self._session is None or self._loop is not asyncio.get_running_loop():
+        if self._session is None or not self._on_session_loop():
             self._session_for_this_loop()
+
+    def _on_session_loop(self) -> bool:
+        """Whether this runs on the session's loop, told without ``asyncio.get_running_loop``.
+
+        That makes a ``getpid()`` system call each time (it checks the loop
+        was not inherited through a fork), twice a call here. A loop records
+        the thread it runs in while it runs, and a thread runs one loop at a
+        time: when the session's loop records this thread, it is the running
+        loop. A loop that records nothing (not asyncio's own) is asked the
+        usual way.
+        """
+        loop = self._loop
+        thread = getattr(loop, "_thread_id", None)
+        if thread is not None:
+            return bool(thread == threading.get_ident())
+        return loop is not None and loop is _running_loop()
 
     def _session_for_this_loop(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -643,7 +660,7 @@ class AiohttpTransport:
     ) -> tuple[aiohttp.ClientSession, Mapping[str, str], aiohttp.ClientTimeout]:
         """The session, headers and timeouts ``session.request`` gets for ``request``."""
         session = self._session
-        if session is None or self._loop is not asyncio.get_running_loop():
+        if session is None or not self._on_session_loop():
             session = self._session_for_this_loop()
         headers = request.headers
         if origin.authorization is not None:
