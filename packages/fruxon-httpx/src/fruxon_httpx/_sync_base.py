@@ -10,6 +10,7 @@ differs: getting the client, closing from another thread, uploads, sleeping.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
@@ -18,8 +19,18 @@ import httpx
 
 from fruxon_core.http import BodyStream, Request, Response
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
+from fruxon_core.tls import TLSSettings
 
-from ._shared import SEND_ERRORS, TRANSPORT_ERRORS, TimedRead, failure, httpx_timeout, near
+from ._shared import (
+    SEND_ERRORS,
+    TRANSPORT_ERRORS,
+    TimedRead,
+    client_options,
+    failure,
+    httpx_timeout,
+    near,
+    new_client,
+)
 
 #: After the terminal event, how long the end of the body may take to arrive (it
 #: normally comes with the event) before the connection is closed instead of pooled.
@@ -109,16 +120,30 @@ class StreamBase:
         finally:
             self._response.close()
 
-    def close(self) -> None:
-        raise NotImplementedError
-
 
 class TransportBase(Generic[S]):
-    """``send`` and ``open_stream`` on the client :meth:`_client` returns."""
+    """``send`` and ``open_stream`` on the client :meth:`_client` returns: a caller's
+    ``session`` as it is, else the transport's own, made now or (async) on first use."""
 
     name = "httpx"
     version = httpx.__version__
     _stream: type[S]  # the stream response class
+    _made_on_first_use = False  # the transport's own client
+
+    def __init__(
+        self,
+        session: httpx.Client | None = None,
+        *,
+        connector_limit: int = 100,
+        http2: bool = False,
+        tls: TLSSettings | None = None,
+    ) -> None:
+        self._options = client_options(session, connector_limit, http2, tls)
+        self._owns_session = session is None
+        now = session is None and not self._made_on_first_use
+        self._session = new_client(httpx.Client, self._options) if now else session
+        self._pid = os.getpid()  # (the sync transport renews its client after a fork)
+        self._closed = False
 
     def send(self, request: Request, remaining: float | None = None) -> Response:
         """Send and read the whole answer; with ``remaining``, all of it within that."""
@@ -149,6 +174,9 @@ class TransportBase(Generic[S]):
         except SEND_ERRORS as exc:
             error: BaseException = exc
         raise failure(error, request)  # outside the except block: nothing chained to a refusal
+
+    def check_usable(self) -> None:
+        self._client()
 
     def _bounded(self, seconds: float | None) -> Any:
         """What bounds a whole attempt by ``seconds``, timeouts aside (here: nothing)."""
