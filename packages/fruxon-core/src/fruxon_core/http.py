@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,7 +250,7 @@ class BodyStream:
 
     async def achunks(
         self, run_sync: Callable[[Callable[..., Any], Any, Any], Awaitable[Any]]
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """:meth:`chunks` for async transports: each piece is read by ``run_sync(next, chunks,
         None)`` -- a worker thread, e.g. ``asyncio.to_thread`` -- so disk reads never block
         the event loop."""

@@ -1,9 +1,5 @@
-"""Sending and reading on httpx, written once as async code for both transports.
-
-``scripts/unasync.py`` generates ``_sync_base.py`` from this module, as it
-does core's ``_sync`` package. The transports subclass these bases with what
-differs: getting the client, closing from another thread, uploads, sleeping.
-"""
+"""Sending and reading on httpx, written once as async code: ``scripts/unasync.py`` generates
+``_sync_base.py`` from it. ``transport.py`` adds what differs between the two transports."""
 
 from __future__ import annotations
 
@@ -20,7 +16,6 @@ from fruxon_core.sse import ServerSentEvent, SSEDecoder
 from fruxon_core.tls import TLSSettings
 
 from ._shared import (
-    SEND_ERRORS,
     TRANSPORT_ERRORS,
     AsyncTimedRead,
     client_options,
@@ -39,11 +34,8 @@ UNBOUNDED = contextlib.nullcontext()  # (reusable)
 
 
 class AsyncStreamBase:
-    """An open streamed response: the head now, the body as events decoded by core's SSEDecoder.
-
-    A read waits at most its ``timeout``: httpcore's read timeout when that is
-    the one asked for, else through :class:`~fruxon_httpx._shared.TimedRead`.
-    """
+    """An open streamed response: the head now, the body as events decoded by core's SSEDecoder;
+    a read waits at most its ``timeout`` (httpcore's read timeout, or a ``TimedRead``)."""
 
     def __init__(self, response: httpx.Response, request: Request) -> None:
         self._response = response
@@ -169,7 +161,7 @@ class AsyncTransportBase(Generic[S]):
                 request.method, request.url, content=body, headers=request.headers, timeout=timeout
             )
             return await client.send(built, stream=True, follow_redirects=False)
-        except SEND_ERRORS as exc:
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
             error: BaseException = exc
         raise failure(error, request)  # outside the except block: nothing chained to a refusal
 

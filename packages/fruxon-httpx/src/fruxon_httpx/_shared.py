@@ -19,10 +19,9 @@ from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.http import Request, Timeout, header_refusal, url_host
 from fruxon_core.tls import TLSSettings
 
-#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``) ...
+#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``; sending also
+#: raises ``ValueError`` for a header it refuses).
 TRANSPORT_ERRORS = (httpx.RequestError, httpx.InvalidURL, httpx.StreamClosed, OSError)
-#: ... and sending too, a refused header included.
-SEND_ERRORS = (*TRANSPORT_ERRORS, ValueError)
 #: Errors raised before anything reached the server.
 _NOT_SENT = (
     httpx.ConnectError,

@@ -70,8 +70,7 @@ class HttpxTransport(TransportBase[HttpxStreamResponse]):
         return body.chunks() if isinstance(body, BodyStream) else body  # chunked, if no length
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+        time.sleep(max(seconds, 0.0))
 
     def close(self) -> None:
         """Close the client and its pooled connections (a caller's client is left open)."""
