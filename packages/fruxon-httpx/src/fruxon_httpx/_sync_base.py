@@ -134,6 +134,7 @@ class TransportBase(Generic[S]):
         self._owns_session = session is None
         now = session is None and not self._made_on_first_use
         self._session = new_client(httpx.Client, self._options) if now else session
+        self._defaults: dict[str, str] | None = None  # the own client's headers, lower-case
         self._pid = os.getpid()  # (the sync transport renews its client after a fork)
         self._closed = False
 
@@ -159,6 +160,8 @@ class TransportBase(Generic[S]):
         try:
             body = self._content(request.body)
             timeout = httpx_timeout(request.timeout, streaming, left)
+            if self._owns_session:  # no hooks, auth, cookies or redirects to apply
+                return self._send_direct(client, request, body, timeout)
             built = client.build_request(
                 request.method, request.url, content=body, headers=request.headers, timeout=timeout
             )
@@ -166,6 +169,22 @@ class TransportBase(Generic[S]):
         except (*TRANSPORT_ERRORS, ValueError) as exc:
             error: BaseException = exc
         raise failure(error, request)  # outside the except block: nothing chained to a refusal
+
+    def _send_direct(
+        self, client: httpx.Client, request: Request, body: Any, timeout: httpx.Timeout
+    ) -> httpx.Response:
+        """Send with the transport ``client`` would use for the URL (a proxy's, if the
+        environment names one), skipping ``Client.send``'s layers, with its default headers."""
+        if self._defaults is None:
+            self._defaults = dict(client.headers.items())
+        headers = {**self._defaults, **{name.lower(): v for name, v in request.headers.items()}}
+        extensions = {"timeout": timeout.as_dict()}
+        built = httpx.Request(
+            request.method, request.url, content=body, headers=headers, extensions=extensions
+        )
+        response = client._transport_for_url(built.url).handle_request(built)
+        response.request = built
+        return response
 
     def check_usable(self) -> None:
         self._client()
