@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import http.cookiejar
 import sys
 import threading
 import time
@@ -97,13 +96,6 @@ def client_options(
         context = tls.ssl_context()  # (warns once when verification is off)
         options["verify"] = context if tls.verify else False
     return options
-
-
-def new_client(cls: Callable[..., Any], options: dict[str, Any]) -> Any:
-    """The transport's own client; no state per call: it refuses cookies (no domain allowed)."""
-    client = cls(**options)
-    client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    return client
 
 
 def current_loop() -> object:

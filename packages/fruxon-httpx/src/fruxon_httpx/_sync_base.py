@@ -17,15 +17,7 @@ from fruxon_core.http import BodyStream, Request, Response
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
 from fruxon_core.tls import TLSSettings
 
-from ._shared import (
-    TRANSPORT_ERRORS,
-    TimedRead,
-    client_options,
-    failure,
-    httpx_timeout,
-    near,
-    new_client,
-)
+from ._shared import TRANSPORT_ERRORS, TimedRead, client_options, failure, httpx_timeout, near
 
 #: After the terminal event, how long the end of the body may take to arrive (it
 #: normally comes with the event) before the connection is closed instead of pooled.
@@ -133,7 +125,7 @@ class TransportBase(Generic[S]):
         self._options = client_options(session, connector_limit, http2, tls)
         self._owns_session = session is None
         now = session is None and not self._made_on_first_use
-        self._session = new_client(httpx.Client, self._options) if now else session
+        self._session = httpx.Client(**self._options) if now else session
         self._defaults: dict[str, str] | None = None  # the own client's headers, lower-case
         self._pid = os.getpid()  # (the sync transport renews its client after a fork)
         self._closed = False

@@ -19,7 +19,7 @@ from fruxon_core.exceptions import ClientClosedError, EventLoopMismatchError
 from fruxon_core.http import BodyStream, Request
 
 from ._async_base import UNBOUNDED, AsyncStreamBase, AsyncTransportBase
-from ._shared import current_loop, new_client
+from ._shared import current_loop
 from ._sync_base import StreamBase, TransportBase
 
 __all__ = ["AsyncHttpxTransport", "HttpxTransport"]
@@ -55,7 +55,7 @@ class HttpxTransport(TransportBase[HttpxStreamResponse]):
         """The client for this process: renewed on first use after a fork."""
         if self._pid != os.getpid():
             if self._owns_session:
-                self._session = new_client(httpx.Client, self._options)  # the parent's is dropped
+                self._session = httpx.Client(**self._options)  # the parent's is dropped
             else:
                 _renew_pools(self._session)
             self._pid = os.getpid()
@@ -82,10 +82,8 @@ class HttpxTransport(TransportBase[HttpxStreamResponse]):
 def _renew_pools(client: httpx.Client) -> None:
     """Give a caller's client empty connection pools (after a fork) -- replaced, not closed:
     closing takes a pool's lock, which a thread of the parent may have held at the fork."""
-    for transport in [
-        getattr(client, "_transport", None),
-        *getattr(client, "_mounts", {}).values(),
-    ]:
+    mounts = getattr(client, "_mounts", {})
+    for transport in [getattr(client, "_transport", None), *mounts.values()]:
         pool = getattr(transport, "_pool", None)
         if pool is not None and hasattr(pool, "_connections"):
             pool._connections = []
@@ -170,7 +168,7 @@ class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
             raise EventLoopMismatchError.bound_elsewhere("httpx.AsyncClient")
         self._loop = loop
         if self._session is None:
-            self._session = new_client(httpx.AsyncClient, self._options)
+            self._session = httpx.AsyncClient(**self._options)
         return self._session
 
     def _content(self, body: bytes | BodyStream | None) -> bytes | AsyncIterator[bytes] | None:
@@ -191,8 +189,9 @@ class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
         if session is None or not self._owns_session:
             return
         if loop is not None and current_loop() is not loop:
-            if not _call_soon(loop, lambda: None):
-                return  # that loop or run ended, and its sockets with it
-            self._session, self._closed = session, False
-            raise EventLoopMismatchError.closing_elsewhere()
+            if _call_soon(loop, lambda: None):  # that loop still runs: close it there
+                self._session, self._closed = session, False
+                raise EventLoopMismatchError.closing_elsewhere()
+            if isinstance(loop, asyncio.AbstractEventLoop):
+                return  # a closed loop: its sockets went with it (trio's belong to no run)
         await session.aclose()
