@@ -56,6 +56,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\baclose\b", "close"),
     (r"\baread\b", "read"),
     (r"\baiter_(bytes|raw)\b", r"iter_\1"),
+    (r"\bhandle_async_request\b", "handle_request"),
     (r"\banext\(", "next("),
     (r"\bprepare_async\b", "prepare"),
     (r"\bAsyncIterator\b", "Iterator"),

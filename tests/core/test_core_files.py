@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -122,6 +125,37 @@ def test_a_pipe_has_no_length_and_can_be_sent_once() -> None:
     assert not body.can_send
     with pytest.raises(RuntimeError, match="only once"):
         body.chunks()
+
+
+def test_async_chunks_come_from_the_thread_runner_in_order_and_close_the_file() -> None:
+    calls: list[object] = []
+    closed: list[bool] = []
+
+    def pieces() -> Iterator[bytes]:
+        try:
+            yield from (b"ab", b"cd", b"ef")
+        finally:
+            closed.append(True)
+
+    async def run_sync(func: Callable[..., Any], *args: Any) -> Any:
+        calls.append(func)  # what a worker thread would run
+        return func(*args)
+
+    async def first_two() -> list[bytes]:
+        chunks = BodyStream(pieces, 6, replayable=True).achunks(run_sync)
+        got = [await anext(chunks), await anext(chunks)]
+        await chunks.aclose()  # a transport giving up mid-body
+        return got
+
+    body = BodyStream(pieces, 6, replayable=True)
+    assert asyncio.run(_collect(body.achunks(run_sync))) == [b"ab", b"cd", b"ef"]
+    assert calls == [next] * 4  # three pieces and the end, each read by the runner
+    assert asyncio.run(first_two()) == [b"ab", b"cd"]
+    assert closed == [True, True]
+
+
+async def _collect(chunks: AsyncIterator[bytes]) -> list[bytes]:
+    return [chunk async for chunk in chunks]
 
 
 def test_a_text_file_is_refused(tmp_path: Path) -> None:

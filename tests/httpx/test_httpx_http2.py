@@ -16,7 +16,7 @@ from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.http import Request
 from fruxon_emulator import EmulatorServer
 from fruxon_httpx import AsyncHttpxTransport, FruxonClient, HttpxTransport
-from fruxon_httpx._shared import map_transport_error
+from fruxon_httpx._shared import failure
 
 WITHOUT_H2 = "import sys; sys.modules['h2'] = None\n"
 
@@ -82,7 +82,9 @@ _REQUEST = Request("POST", "http://user:secret@api.example:8443/v1/x", {})
     ],
 )
 def test_error_mapping(error: BaseException, kind: type, sent: bool, text: str) -> None:
-    mapped = map_transport_error(error, _REQUEST)
+    mapped = failure(error, _REQUEST)
+    assert isinstance(mapped, FruxonConnectionError)
+    assert mapped.__cause__ is error
     assert type(mapped) is kind
     assert mapped.request_sent is sent
     assert text in str(mapped)

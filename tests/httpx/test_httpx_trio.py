@@ -202,5 +202,8 @@ def test_a_trio_client_can_be_closed_after_its_run_ended(emulator: EmulatorServe
         await client.close()
 
     _run("trio", first)
+    session = client.session
+    assert session is not None
     _run("trio", close)  # trio sockets belong to no run: closed, not left to the GC
     assert client.session is None
+    assert session.is_closed

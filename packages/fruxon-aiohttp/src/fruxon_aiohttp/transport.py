@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import functools
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -466,21 +466,7 @@ def _data(body: bytes | BodyStream | None) -> Any:
     """
     if not isinstance(body, BodyStream):
         return body
-    return _stream_chunks(body)
-
-
-async def _stream_chunks(body: BodyStream) -> AsyncIterator[bytes]:
-    """The body's pieces, each read in a worker thread so disk reads never block the loop."""
-    chunks = body.chunks()
-    loop = asyncio.get_running_loop()
-    try:
-        while (chunk := await loop.run_in_executor(None, next, chunks, None)) is not None:
-            yield chunk
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            with contextlib.suppress(ValueError):  # still running in its thread: GC closes it
-                close()
+    return body.achunks(asyncio.to_thread)
 
 
 class _OriginSettings:
@@ -603,11 +589,7 @@ class AiohttpTransport:
         if self._closed:
             raise ClientClosedError("this AsyncFruxonClient is closed")
         if self._loop is not None and loop is not self._loop:
-            raise EventLoopMismatchError(
-                "this AsyncFruxonClient is bound to another event loop: its aiohttp session "
-                "was created on (or passed in for) a different loop. Create one client per "
-                "event loop (e.g. per asyncio.run() call or per thread)."
-            )
+            raise EventLoopMismatchError.bound_elsewhere("aiohttp session")
         self._loop = loop
         if session is None:
             # HTTP(S)_PROXY / NO_PROXY and ~/.netrc apply, as with trust_env=True, read by
@@ -735,9 +717,7 @@ class AiohttpTransport:
         if self._loop is not None and loop is not self._loop and not self._loop.is_closed():
             self._session = session
             self._closed = False
-            raise EventLoopMismatchError(
-                "close() must run on the event loop the client was used on"
-            )
+            raise EventLoopMismatchError.closing_elsewhere()
         if self._loop is not None and self._loop.is_closed():
             session.detach()  # its loop is gone; nothing left that could be closed cleanly
             return

@@ -298,6 +298,21 @@ class ClientClosedError(FruxonError, RuntimeError):
 class EventLoopMismatchError(FruxonError, RuntimeError):
     """An async client was used from an event loop other than the one it is bound to."""
 
+    @classmethod
+    def bound_elsewhere(cls, session: str) -> EventLoopMismatchError:
+        """A call from a loop other than the one ``session`` (the HTTP library's client object,
+        e.g. ``"aiohttp session"``) was created on, or passed in for."""
+        return cls(
+            f"this AsyncFruxonClient is bound to another event loop: its {session} was created "
+            "on (or passed in for) a different loop. Create one client per event loop (e.g. "
+            "per asyncio.run() call or per thread)."
+        )
+
+    @classmethod
+    def closing_elsewhere(cls) -> EventLoopMismatchError:
+        """``close()`` awaited on a loop other than the client's, which is still running."""
+        return cls("close() must run on the event loop the client was used on")
+
 
 class FruxonAPIError(FruxonError):
     """The server answered with an error status (or a 2xx body of the wrong shape)."""

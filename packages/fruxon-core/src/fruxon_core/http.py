@@ -7,8 +7,9 @@ or a :class:`BodyStream`, timeouts) and hands back a :class:`Response`
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,6 +247,22 @@ class BodyStream:
             raise RuntimeError("this request body can be sent only once and was already sent")
         self._opened = True
         return self._open()
+
+    async def achunks(
+        self, run_sync: Callable[[Callable[..., Any], Any, Any], Awaitable[Any]]
+    ) -> AsyncGenerator[bytes, None]:
+        """:meth:`chunks` for async transports: each piece is read by ``run_sync(next, chunks,
+        None)`` -- a worker thread, e.g. ``asyncio.to_thread`` -- so disk reads never block
+        the event loop."""
+        chunks = self.chunks()
+        try:
+            while (chunk := await run_sync(next, chunks, None)) is not None:
+                yield chunk
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                with contextlib.suppress(ValueError):  # still running in its thread: GC closes it
+                    close()
 
     def __repr__(self) -> str:
         size = "unknown size" if self.length is None else f"{self.length} bytes"

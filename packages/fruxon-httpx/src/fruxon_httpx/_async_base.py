@@ -1,13 +1,10 @@
-"""Sending and reading on httpx, written once as async code for both transports.
-
-``scripts/unasync.py`` generates ``_sync_base.py`` from this module, as it
-does core's ``_sync`` package. The transports subclass these bases with what
-differs: getting the client, closing from another thread, uploads, sleeping.
-"""
+"""Sending and reading on httpx, written once as async code: ``scripts/unasync.py`` generates
+``_sync_base.py`` from it. ``transport.py`` adds what differs between the two transports."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Generic, TypeVar
@@ -16,8 +13,9 @@ import httpx
 
 from fruxon_core.http import BodyStream, Request, Response
 from fruxon_core.sse import ServerSentEvent, SSEDecoder
+from fruxon_core.tls import TLSSettings
 
-from ._shared import SEND_ERRORS, TRANSPORT_ERRORS, AsyncTimedRead, failure, httpx_timeout, near
+from ._shared import TRANSPORT_ERRORS, AsyncTimedRead, client_options, failure, httpx_timeout, near
 
 #: After the terminal event, how long the end of the body may take to arrive (it
 #: normally comes with the event) before the connection is closed instead of pooled.
@@ -28,11 +26,8 @@ UNBOUNDED = contextlib.nullcontext()  # (reusable)
 
 
 class AsyncStreamBase:
-    """An open streamed response: the head now, the body as events decoded by core's SSEDecoder.
-
-    A read waits at most its ``timeout``: httpcore's read timeout when that is
-    the one asked for, else through :class:`~fruxon_httpx._shared.TimedRead`.
-    """
+    """An open streamed response: the head now, the body as events decoded by core's SSEDecoder;
+    a read waits at most its ``timeout`` (httpcore's read timeout, or a ``TimedRead``)."""
 
     def __init__(self, response: httpx.Response, request: Request) -> None:
         self._response = response
@@ -107,16 +102,31 @@ class AsyncStreamBase:
         finally:
             await self._response.aclose()
 
-    def close(self) -> None:
-        raise NotImplementedError
-
 
 class AsyncTransportBase(Generic[S]):
-    """``send`` and ``open_stream`` on the client :meth:`_client` returns."""
+    """``send`` and ``open_stream`` on the client :meth:`_client` returns: a caller's
+    ``session`` as it is, else the transport's own, made now or (async) on first use."""
 
     name = "httpx"
     version = httpx.__version__
     _stream: type[S]  # the stream response class
+    _made_on_first_use = False  # the transport's own client
+
+    def __init__(
+        self,
+        session: httpx.AsyncClient | None = None,
+        *,
+        connector_limit: int = 100,
+        http2: bool = False,
+        tls: TLSSettings | None = None,
+    ) -> None:
+        self._options = client_options(session, connector_limit, http2, tls)
+        self._owns_session = session is None
+        now = session is None and not self._made_on_first_use
+        self._session = httpx.AsyncClient(**self._options) if now else session
+        self._defaults: dict[str, str] | None = None  # the own client's headers, lower-case
+        self._pid = os.getpid()  # (the sync transport renews its client after a fork)
+        self._closed = False
 
     async def send(self, request: Request, remaining: float | None = None) -> Response:
         """Send and read the whole answer; with ``remaining``, all of it within that."""
@@ -140,13 +150,34 @@ class AsyncTransportBase(Generic[S]):
         try:
             body = self._content(request.body)
             timeout = httpx_timeout(request.timeout, streaming, left)
+            if self._owns_session:  # no hooks, auth, cookies or redirects to apply
+                return await self._send_direct(client, request, body, timeout)
             built = client.build_request(
                 request.method, request.url, content=body, headers=request.headers, timeout=timeout
             )
             return await client.send(built, stream=True, follow_redirects=False)
-        except SEND_ERRORS as exc:
+        except (*TRANSPORT_ERRORS, ValueError) as exc:
             error: BaseException = exc
         raise failure(error, request)  # outside the except block: nothing chained to a refusal
+
+    async def _send_direct(
+        self, client: httpx.AsyncClient, request: Request, body: Any, timeout: httpx.Timeout
+    ) -> httpx.Response:
+        """Send with the transport ``client`` would use for the URL (a proxy's, if the
+        environment names one), skipping ``Client.send``'s layers, with its default headers."""
+        if self._defaults is None:
+            self._defaults = dict(client.headers.items())
+        headers = {**self._defaults, **{name.lower(): v for name, v in request.headers.items()}}
+        extensions = {"timeout": timeout.as_dict()}
+        built = httpx.Request(
+            request.method, request.url, content=body, headers=headers, extensions=extensions
+        )
+        response = await client._transport_for_url(built.url).handle_async_request(built)
+        response.request = built
+        return response
+
+    def check_usable(self) -> None:
+        self._client()
 
     def _bounded(self, seconds: float | None) -> Any:
         """What bounds a whole attempt by ``seconds``, timeouts aside (here: nothing)."""

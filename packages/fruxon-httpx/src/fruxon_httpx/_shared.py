@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import http.cookiejar
 import sys
 import threading
 import time
@@ -19,10 +18,9 @@ from fruxon_core.exceptions import FruxonConnectionError, FruxonTimeoutError
 from fruxon_core.http import Request, Timeout, header_refusal, url_host
 from fruxon_core.tls import TLSSettings
 
-#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``) ...
+#: What a call into httpx can raise (``InvalidURL`` is not a ``RequestError``; sending also
+#: raises ``ValueError`` for a header it refuses).
 TRANSPORT_ERRORS = (httpx.RequestError, httpx.InvalidURL, httpx.StreamClosed, OSError)
-#: ... and sending too, a refused header included.
-SEND_ERRORS = (*TRANSPORT_ERRORS, ValueError)
 #: Errors raised before anything reached the server.
 _NOT_SENT = (
     httpx.ConnectError,
@@ -33,35 +31,27 @@ _NOT_SENT = (
 )
 
 
-def map_transport_error(exc: BaseException, request: Request) -> FruxonConnectionError:
-    """The SDK exception for an httpx failure (cause not yet chained).
-
-    Connection failures name the operating system's error, not httpcore's or
-    anyio's wording of it; the client words timeouts by the limit that expired.
-    """
-    if isinstance(exc, FruxonConnectionError):
-        return exc
-    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return FruxonTimeoutError.connecting(host=url_host(request.url))
-    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):  # read, write; our deadline
-        return FruxonTimeoutError.waiting()
-    if isinstance(exc, _NOT_SENT):
-        return FruxonConnectionError.cannot_connect(url_host(request.url), exc)
-    if isinstance(exc, httpx.StreamClosed):
-        return FruxonConnectionError.lost("the stream was closed")
-    return FruxonConnectionError.lost(exc)
-
-
 def failure(exc: BaseException, request: Request) -> BaseException:
-    """What to raise for ``exc``, outside the ``except`` block: a header httpx or h11 refused
-    is core's ``ValueError``, which names it without quoting it, with nothing chained."""
+    """What to raise for ``exc`` (outside the ``except`` block): a header httpx or h11 refused
+    is core's ``ValueError``, which never quotes it, with nothing chained; an httpx failure is
+    the SDK's exception, naming the operating system's error (not httpcore's or anyio's)."""
     if isinstance(exc, (ValueError, httpx.LocalProtocolError)):
         refusal = header_refusal(request.headers)
         if refusal is not None:
             return refusal
     if not isinstance(exc, TRANSPORT_ERRORS):
         return exc
-    error = map_transport_error(exc, request)
+    error: FruxonConnectionError
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        error = FruxonTimeoutError.connecting(host=url_host(request.url))
+    elif isinstance(exc, (httpx.TimeoutException, TimeoutError)):  # read, write; our deadline
+        error = FruxonTimeoutError.waiting()
+    elif isinstance(exc, _NOT_SENT):
+        error = FruxonConnectionError.cannot_connect(url_host(request.url), exc)
+    elif isinstance(exc, httpx.StreamClosed):
+        error = FruxonConnectionError.lost("the stream was closed")
+    else:
+        error = FruxonConnectionError.lost(exc)
     error.__cause__ = exc
     return error
 
@@ -90,9 +80,7 @@ def near(timeout: float | None, limit: float | None) -> bool:
 def client_options(
     session: object, connector_limit: int, http2: bool, tls: TLSSettings | None
 ) -> dict[str, Any]:
-    """Keyword arguments of a client the transport makes (a caller's ``session`` is used as it
-    is): ``connector_limit`` connections (``0``: no limit) kept alive, timeouts per request,
-    ``tls`` for ``FRUXON_CA_BUNDLE`` / ``FRUXON_INSECURE`` (httpx reads proxy variables)."""
+    """Keyword arguments of the client a transport makes (httpx reads proxy variables)."""
     if connector_limit < 0:
         raise ValueError("connector_limit must be >= 0 (0 means no limit)")
     if http2:
@@ -110,13 +98,6 @@ def client_options(
     return options
 
 
-def new_client(cls: Callable[..., Any], options: dict[str, Any]) -> Any:
-    """The transport's own client; no state per call: it refuses cookies (no domain allowed)."""
-    client = cls(**options)
-    client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    return client
-
-
 def current_loop() -> object:
     """The running asyncio loop, or the running trio run's token."""
     try:  # (twice per call: no context manager)
@@ -129,10 +110,9 @@ def current_loop() -> object:
 
 
 class TimedRead:
-    """In front of ``network.read`` during a ``with`` block, so that this thread's socket reads
-    end by ``deadline`` (``time.monotonic()``): httpcore fixes a request's read timeout for the
-    whole body, and calls ``response.extensions["network_stream"].read`` for each socket read.
-    Other threads' reads pass through; a network stream that is not httpcore's is left alone."""
+    """In front of ``network.read`` (httpcore's, which it calls per socket read with the read
+    timeout fixed per request) during a ``with`` block, so this thread's reads end by
+    ``deadline`` (``time.monotonic()``); other threads' reads (HTTP/2) pass through."""
 
     __slots__ = ("deadline", "network", "owner", "read")
     read: Callable[..., Any]

@@ -1,8 +1,5 @@
-"""``FruxonClient`` and ``AsyncFruxonClient``: the Fruxon clients, on httpx.
-
-Every method is core's (``ClientBase`` / ``AsyncClientBase``, written once);
-this module only says which transport each sends with.
-"""
+"""``FruxonClient`` and ``AsyncFruxonClient`` on httpx: every method is core's (written once);
+this module only says which transport each sends with."""
 
 from __future__ import annotations
 
@@ -25,9 +22,8 @@ class FruxonClient(ClientBase[httpx.Client]):
     The arguments are :class:`~fruxon_requests.FruxonClient`'s. ``session=``
     takes your own ``httpx.Client`` (proxies, certificates, mounts and event
     hooks keep working; the client never closes it), e.g. ``httpx.Client(http2=True)``
-    with the ``h2`` extra. Without one, up to ``connector_limit`` connections
-    are pooled (``0`` = no limit). One client is safe to share between threads
-    and across ``fork()`` (see :class:`~fruxon_httpx.HttpxTransport`).
+    with the ``h2`` extra. One client is safe to share between threads and
+    across ``fork()``.
     """
 
     def _create_transport(

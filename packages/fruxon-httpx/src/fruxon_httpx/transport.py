@@ -1,9 +1,5 @@
-"""``HttpxTransport`` and ``AsyncHttpxTransport``: the transport contract on httpx.
-
-Sending and reading are :mod:`fruxon_httpx._async_base`'s (the sync side is
-generated from it); this module adds what differs: a sync client shared by
-threads and renewed after ``fork()``, an async one bound to one event loop.
-"""
+"""``HttpxTransport`` and ``AsyncHttpxTransport``: what differs from :mod:`._async_base`
+(sending and reading): a sync client renewed after ``fork()``, an async one bound to a loop."""
 
 from __future__ import annotations
 
@@ -11,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -20,10 +17,9 @@ import httpx
 
 from fruxon_core.exceptions import ClientClosedError, EventLoopMismatchError
 from fruxon_core.http import BodyStream, Request
-from fruxon_core.tls import TLSSettings
 
 from ._async_base import UNBOUNDED, AsyncStreamBase, AsyncTransportBase
-from ._shared import client_options, current_loop, new_client
+from ._shared import current_loop
 from ._sync_base import StreamBase, TransportBase
 
 __all__ = ["AsyncHttpxTransport", "HttpxTransport"]
@@ -45,55 +41,36 @@ class HttpxStreamResponse(StreamBase):
 class HttpxTransport(TransportBase[HttpxStreamResponse]):
     """Sends :class:`Request` values with one pooled ``httpx.Client`` (a caller's as it is).
 
-    **Threads.** One transport serves all the threads of a service:
-    httpcore's pool is thread-safe, and no state is written per call
-    (headers, auth and timeouts travel with each request; the client it
-    creates refuses cookies). **Processes.** A forked child must not use the
-    sockets it inherited: on its first use in a new process the transport's
-    own client is replaced, a caller's client gets empty pools.
-    ``http2=True`` needs the ``h2`` extra: ``pip install 'fruxon-httpx[h2]'``.
+    One transport serves every thread: httpcore's pool is thread-safe and no
+    state is written per call. On its first use after a ``fork()`` its own
+    client is replaced and a caller's gets empty pools, so a child never uses
+    the sockets it inherited. ``http2=True`` needs the ``h2`` extra.
     """
 
     _stream = HttpxStreamResponse
-
-    def __init__(
-        self,
-        session: httpx.Client | None = None,
-        *,
-        connector_limit: int = 100,
-        http2: bool = False,
-        tls: TLSSettings | None = None,
-    ) -> None:
-        self._options = client_options(session, connector_limit, http2, tls)
-        self._owns_session = session is None
-        self._session = new_client(httpx.Client, self._options) if session is None else session
-        self._pid = os.getpid()
-        self._closed = False
+    _session: httpx.Client
 
     @property
     def session(self) -> httpx.Client:
         """The client for this process: renewed on first use after a fork."""
         if self._pid != os.getpid():
             if self._owns_session:
-                self._session = new_client(httpx.Client, self._options)  # the parent's is dropped
+                self._session = httpx.Client(**self._options)  # the parent's is dropped
             else:
                 _renew_pools(self._session)
             self._pid = os.getpid()
         return self._session
 
     def _client(self) -> httpx.Client:
-        return self.session
-
-    def check_usable(self) -> None:
         if self._closed:
             raise ClientClosedError("this FruxonClient is closed")
+        return self.session
 
     def _content(self, body: bytes | BodyStream | None) -> bytes | Iterator[bytes] | None:
         return body.chunks() if isinstance(body, BodyStream) else body  # chunked, if no length
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+        time.sleep(max(seconds, 0.0))
 
     def close(self) -> None:
         """Close the client and its pooled connections (a caller's client is left open)."""
@@ -105,10 +82,8 @@ class HttpxTransport(TransportBase[HttpxStreamResponse]):
 def _renew_pools(client: httpx.Client) -> None:
     """Give a caller's client empty connection pools (after a fork) -- replaced, not closed:
     closing takes a pool's lock, which a thread of the parent may have held at the fork."""
-    for transport in [
-        getattr(client, "_transport", None),
-        *getattr(client, "_mounts", {}).values(),
-    ]:
+    mounts = getattr(client, "_mounts", {})
+    for transport in [getattr(client, "_transport", None), *mounts.values()]:
         pool = getattr(transport, "_pool", None)
         if pool is not None and hasattr(pool, "_connections"):
             pool._connections = []
@@ -117,12 +92,6 @@ def _renew_pools(client: httpx.Client) -> None:
 
 
 # -- async ---------------------------------------------------------------------------------
-
-WRONG_LOOP = (
-    "this AsyncFruxonClient is bound to another event loop: its httpx.AsyncClient was first "
-    "used on a different loop (or trio run). Create one client per event loop (e.g. per "
-    "asyncio.run() or trio.run() call, or per thread)."
-)
 
 #: Close tasks started by a synchronous ``close()``, kept referenced until they finish.
 _CLOSING: set[asyncio.Task[None]] = set()
@@ -140,7 +109,31 @@ class AsyncHttpxStreamResponse(AsyncStreamBase):
         so this starts that as a task of the response's loop (a system task under trio)."""
         if not self._closed:
             self._closed = True
-            _spawn(self._loop, self._release)
+            _call_soon(self._loop, lambda: _start_task(self._loop, self._release))
+
+
+def _call_soon(loop: Any, callback: Callable[[], object]) -> bool:
+    """Have ``loop`` (an asyncio loop or a trio token) call ``callback()`` soon, from any
+    thread; ``False`` when that loop or run has ended (its sockets went with it)."""
+    try:
+        if isinstance(loop, asyncio.AbstractEventLoop):
+            loop.call_soon_threadsafe(callback)
+        else:
+            loop.run_sync_soon(callback)
+    except RuntimeError:  # a closed loop; trio.RunFinishedError
+        return False
+    return True
+
+
+def _start_task(loop: Any, job: Callable[[], Awaitable[None]]) -> None:
+    """Start ``job()`` in ``loop``, from inside it; its errors are dropped (it closes things)."""
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        task = loop.create_task(_quietly(job))
+        _CLOSING.add(task)
+        task.add_done_callback(_CLOSING.discard)
+    else:
+        with contextlib.suppress(RuntimeError):  # the run is ending: it takes no new task
+            sys.modules["trio"].lowlevel.spawn_system_task(_quietly, job)
 
 
 async def _quietly(job: Callable[[], Awaitable[None]]) -> None:
@@ -148,84 +141,22 @@ async def _quietly(job: Callable[[], Awaitable[None]]) -> None:
         await job()
 
 
-def _spawn(loop: Any, job: Callable[[], Awaitable[None]]) -> None:
-    """Run ``job()`` soon as a task of ``loop`` (an asyncio loop or trio token), from any thread."""
-    if isinstance(loop, asyncio.AbstractEventLoop):
-
-        def start() -> None:
-            task = loop.create_task(_quietly(job))
-            _CLOSING.add(task)
-            task.add_done_callback(_CLOSING.discard)
-
-        schedule, ended = loop.call_soon_threadsafe, RuntimeError  # closed: sockets gone too
-    else:
-        import trio
-
-        def start() -> None:
-            with contextlib.suppress(RuntimeError):  # the run is ending: it takes no new task
-                trio.lowlevel.spawn_system_task(_quietly, job)
-
-        schedule, ended = loop.run_sync_soon, trio.RunFinishedError
-    with contextlib.suppress(ended):
-        schedule(start)
-
-
-def _run_finished(loop: Any) -> bool:
-    """Whether ``loop`` is a trio run's token and the run ended (its sockets belong to no run)."""
-    if isinstance(loop, asyncio.AbstractEventLoop):
-        return False
-    import trio
-
-    try:
-        loop.run_sync_soon(lambda: None)
-    except trio.RunFinishedError:
-        return True
-    return False
-
-
-async def _upload_chunks(body: BodyStream) -> AsyncIterator[bytes]:
-    """The body's pieces, each read in a worker thread so disk reads never block the loop."""
-    chunks = body.chunks()
-    try:
-        while (chunk := await anyio.to_thread.run_sync(next, chunks, None)) is not None:
-            yield chunk
-    finally:
-        with contextlib.suppress(AttributeError, ValueError):  # still running: GC closes it
-            chunks.close()  # type: ignore[attr-defined]
-
-
 class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
     """Sends :class:`Request` values with one ``httpx.AsyncClient``, its own made on first use.
 
-    The transport belongs to the event loop (or trio run) it was first used
-    in: a call from another raises :class:`EventLoopMismatchError` at once
-    instead of failing inside the connection pool. ``http2=True`` needs the
-    ``h2`` extra: ``pip install 'fruxon-httpx[h2]'``.
+    It belongs to the event loop (or trio run) it was first used in: a call
+    from another raises :class:`EventLoopMismatchError` at once instead of
+    failing inside the connection pool. ``http2=True`` needs the ``h2`` extra.
     """
 
     _stream = AsyncHttpxStreamResponse
-
-    def __init__(
-        self,
-        session: httpx.AsyncClient | None = None,
-        *,
-        connector_limit: int = 100,
-        http2: bool = False,
-        tls: TLSSettings | None = None,
-    ) -> None:
-        self._options = client_options(session, connector_limit, http2, tls)
-        self._session = session
-        self._owns_session = session is None
-        self._loop: Any = None
-        self._closed = False
+    _made_on_first_use = True
+    _loop: Any = None
 
     @property
     def session(self) -> httpx.AsyncClient | None:
         """The client in use, or ``None`` before the first request (and after ``aclose()``)."""
         return self._session
-
-    def check_usable(self) -> None:
-        self._client()
 
     def _client(self) -> httpx.AsyncClient:
         loop = current_loop()
@@ -234,14 +165,14 @@ class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
         if self._closed:
             raise ClientClosedError("this AsyncFruxonClient is closed")
         if self._loop is not None and loop is not self._loop:
-            raise EventLoopMismatchError(WRONG_LOOP)
+            raise EventLoopMismatchError.bound_elsewhere("httpx.AsyncClient")
         self._loop = loop
         if self._session is None:
-            self._session = new_client(httpx.AsyncClient, self._options)
+            self._session = httpx.AsyncClient(**self._options)
         return self._session
 
     def _content(self, body: bytes | BodyStream | None) -> bytes | AsyncIterator[bytes] | None:
-        return _upload_chunks(body) if isinstance(body, BodyStream) else body
+        return body.achunks(anyio.to_thread.run_sync) if isinstance(body, BodyStream) else body
 
     def _bounded(self, seconds: float | None) -> Any:
         """A cancel scope: the whole attempt, connecting included."""
@@ -257,11 +188,10 @@ class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
         loop = self._loop
         if session is None or not self._owns_session:
             return
-        if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed():
-            return  # its sockets went with it
-        if loop is not None and current_loop() is not loop and not _run_finished(loop):
-            self._session, self._closed = session, False
-            raise EventLoopMismatchError(
-                "close() must run on the event loop the client was used on"
-            )
+        if loop is not None and current_loop() is not loop:
+            if _call_soon(loop, lambda: None):  # that loop still runs: close it there
+                self._session, self._closed = session, False
+                raise EventLoopMismatchError.closing_elsewhere()
+            if isinstance(loop, asyncio.AbstractEventLoop):
+                return  # a closed loop: its sockets went with it (trio's belong to no run)
         await session.aclose()
