@@ -105,12 +105,11 @@ class AsyncStreamBase:
 
 class AsyncTransportBase(Generic[S]):
     """``send`` and ``open_stream`` on the client :meth:`_client` returns: a caller's
-    ``session`` as it is, else the transport's own, made now or (async) on first use."""
+    ``session`` as it is, else the transport's own."""
 
     name = "httpx"
     version = httpx.__version__
     _stream: type[S]  # the stream response class
-    _made_on_first_use = False  # the transport's own client
 
     def __init__(
         self,
@@ -122,9 +121,9 @@ class AsyncTransportBase(Generic[S]):
     ) -> None:
         self._options = client_options(session, connector_limit, http2, tls)
         self._owns_session = session is None
-        now = session is None and not self._made_on_first_use
-        self._session = httpx.AsyncClient(**self._options) if now else session
-        self._defaults: dict[str, str] | None = None  # the own client's headers, lower-case
+        client = httpx.AsyncClient(**self._options) if session is None else session
+        self._session: httpx.AsyncClient | None = client
+        self._defaults = dict(client.headers.items())  # (lower-case; the own client's)
         self._pid = os.getpid()  # (the sync transport renews its client after a fork)
         self._closed = False
 
@@ -165,8 +164,6 @@ class AsyncTransportBase(Generic[S]):
     ) -> httpx.Response:
         """Send with the transport ``client`` would use for the URL (a proxy's, if the
         environment names one), skipping ``Client.send``'s layers, with its default headers."""
-        if self._defaults is None:
-            self._defaults = dict(client.headers.items())
         headers = {**self._defaults, **{name.lower(): v for name, v in request.headers.items()}}
         extensions = {"timeout": timeout.as_dict()}
         built = httpx.Request(

@@ -36,9 +36,9 @@ class AsyncFruxonClient(AsyncClientBase[httpx.AsyncClient]):
     """Run Fruxon agents and manage integrations and tools from asyncio or trio code, on httpx.
 
     The arguments are :class:`FruxonClient`'s, ``session=`` taking an
-    ``httpx.AsyncClient``. The client's own is created on first use, inside
-    the running loop, and closed by ``await client.close()`` or ``async with``.
-    One client belongs to one event loop (or one ``trio.run``).
+    ``httpx.AsyncClient``; the client's own is closed by ``await client.close()``
+    or ``async with``. One client belongs to the event loop (or ``trio.run``) of
+    its first call.
     """
 
     def _create_transport(

@@ -142,7 +142,7 @@ async def _quietly(job: Callable[[], Awaitable[None]]) -> None:
 
 
 class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
-    """Sends :class:`Request` values with one ``httpx.AsyncClient``, its own made on first use.
+    """Sends :class:`Request` values with one ``httpx.AsyncClient`` (a caller's as it is).
 
     It belongs to the event loop (or trio run) it was first used in: a call
     from another raises :class:`EventLoopMismatchError` at once instead of
@@ -150,26 +150,22 @@ class AsyncHttpxTransport(AsyncTransportBase[AsyncHttpxStreamResponse]):
     """
 
     _stream = AsyncHttpxStreamResponse
-    _made_on_first_use = True
     _loop: Any = None
 
     @property
     def session(self) -> httpx.AsyncClient | None:
-        """The client in use, or ``None`` before the first request (and after ``aclose()``)."""
+        """The client in use; ``None`` after ``aclose()``."""
         return self._session
 
     def _client(self) -> httpx.AsyncClient:
-        loop = current_loop()
-        if self._session is not None and loop is self._loop:
-            return self._session
-        if self._closed:
+        loop, session = current_loop(), self._session
+        if session is None:
             raise ClientClosedError("this AsyncFruxonClient is closed")
-        if self._loop is not None and loop is not self._loop:
-            raise EventLoopMismatchError.bound_elsewhere("httpx.AsyncClient")
-        self._loop = loop
-        if self._session is None:
-            self._session = httpx.AsyncClient(**self._options)
-        return self._session
+        if loop is not self._loop:
+            if self._loop is not None:
+                raise EventLoopMismatchError.bound_elsewhere("httpx.AsyncClient")
+            self._loop = loop
+        return session
 
     def _content(self, body: bytes | BodyStream | None) -> bytes | AsyncIterator[bytes] | None:
         return body.achunks(anyio.to_thread.run_sync) if isinstance(body, BodyStream) else body
