@@ -179,6 +179,84 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+try:  # aiohttp's protocol for a client connection, with its per-read (sock_read) timer
+    from aiohttp.client_proto import ResponseHandler as _ResponseHandler
+except ImportError:  # pragma: no cover - laid out differently: aiohttp's own timer it is
+    _ResponseHandler = None  # type: ignore[assignment,misc]
+
+#: Whether aiohttp's sock_read timer can be re-armed lazily (see _LazyReadTimer).
+_LAZY_READ_TIMER = _ResponseHandler is not None and all(
+    hasattr(_ResponseHandler, name)
+    for name in ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout", "connection_lost")
+)
+
+#: How early (seconds) a lazily re-armed read timer may count its deadline as passed.
+_TIMER_SLACK_S = 0.001
+
+
+class _LazyReadTimer(_ResponseHandler if _LAZY_READ_TIMER else object):  # type: ignore[misc]
+    """aiohttp's response protocol with the ``sock_read`` timer re-armed lazily.
+
+    aiohttp bounds each wait for response bytes by cancelling its timer and
+    scheduling a new one whenever bytes arrive, and again when the request is
+    sent: two timer handles, two cancellations and their heap entries per
+    request -- more than everything else the client does for a call. Here each
+    of those moves a deadline instead, and one timer handle per connection,
+    armed only when none is (or the new deadline is earlier than its), checks
+    the deadline when it fires: expired, the read times out as aiohttp's would
+    (``_on_read_timeout``); not yet, it re-arms for the deadline. The limit and
+    when it expires are aiohttp's; only the bookkeeping differs.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self._fx_deadline: float | None = None
+        self._fx_handle: asyncio.TimerHandle | None = None
+        self._fx_when = 0.0
+
+    def _reschedule_timeout(self) -> None:
+        timeout = self._read_timeout
+        if not timeout:
+            self._fx_deadline = None
+            return
+        loop = self._loop
+        deadline = self._fx_deadline = loop.time() + timeout
+        handle = self._fx_handle
+        if handle is None or self._fx_when > deadline:
+            if handle is not None:
+                handle.cancel()
+            self._fx_when = deadline
+            self._fx_handle = loop.call_at(deadline, self._fx_expire)
+
+    def _drop_timeout(self) -> None:
+        self._fx_deadline = None
+
+    def _fx_expire(self) -> None:
+        self._fx_handle = None
+        deadline = self._fx_deadline
+        if deadline is None:
+            return
+        loop = self._loop
+        if deadline - loop.time() > _TIMER_SLACK_S:  # bytes came meanwhile: wait on
+            self._fx_when = deadline
+            self._fx_handle = loop.call_at(deadline, self._fx_expire)
+            return
+        self._fx_deadline = None
+        self._on_read_timeout()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        handle, self._fx_handle = self._fx_handle, None
+        if handle is not None:
+            handle.cancel()
+        super().connection_lost(exc)
+
+
+def _use_lazy_read_timer(connector: aiohttp.TCPConnector, loop: asyncio.AbstractEventLoop) -> None:
+    """Have ``connector`` make :class:`_LazyReadTimer` protocols (when aiohttp allows it)."""
+    if _LAZY_READ_TIMER and isinstance(getattr(connector, "_factory", None), functools.partial):
+        connector._factory = functools.partial(_LazyReadTimer, loop=loop)  # type: ignore[assignment]
+
+
 class AiohttpStreamResponse:
     """An open streamed response: the head now, the body as events decoded by core's SSEDecoder.
 
@@ -612,11 +690,10 @@ class AiohttpTransport:
         if session is None:
             # HTTP(S)_PROXY / NO_PROXY and ~/.netrc apply, as with trust_env=True, read by
             # _origin_settings once per origin (trust_env itself only without aiohttp's helpers)
+            connector = aiohttp.TCPConnector(limit=self._connector_limit, **self._connector_options)
+            _use_lazy_read_timer(connector, loop)
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self._connector_limit, **self._connector_options
-                ),
-                trust_env=not self._reads_environment,
+                connector=connector, trust_env=not self._reads_environment
             )
         return session
 
