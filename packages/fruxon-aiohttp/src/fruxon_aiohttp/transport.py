@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import functools
 import threading
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -91,6 +92,8 @@ _READ_ERRORS = (FruxonConnectionError, *TRANSPORT_ERRORS)
 #: The longest response status or header line accepted, in bytes (http.client's limit, which
 #: the sync client has too); aiohttp's default is 8,190.
 MAX_HEADER_LINE = 65536
+
+_get_ident = threading.get_ident
 
 #: While a read waits, how often the watchdog checks that the connection is still there.
 _LIVENESS_CHECK_S = 1.0
@@ -668,9 +671,9 @@ class AiohttpTransport:
         usual way.
         """
         loop = self._loop
-        thread = getattr(loop, "_thread_id", None)
+        thread: int | None = getattr(loop, "_thread_id", None)
         if thread is not None:
-            return bool(thread == threading.get_ident())
+            return thread == _get_ident()
         return loop is not None and loop is _running_loop()
 
     def _session_for_this_loop(self) -> aiohttp.ClientSession:
@@ -750,9 +753,7 @@ class AiohttpTransport:
     async def send(self, request: Request, remaining: float | None) -> Response:
         origin = self._by_url.get(request.url) or await self._read_origin_settings(request.url)
         session, headers, timeout = self._send_args(request, origin, False, remaining)
-        loop = self._loop
-        assert loop is not None
-        started = loop.time()
+        started = time.monotonic()  # (what loop.time() returns, without its Python frame)
         failure: BaseException | None = None
         try:  # (not a context manager: this runs on every call)
             async with session.request(
@@ -777,7 +778,7 @@ class AiohttpTransport:
             body,
             request,
             response.reason or "",
-            loop.time() - started,
+            time.monotonic() - started,
         )
 
     async def open_stream(self, request: Request, remaining: float | None) -> AiohttpStreamResponse:
