@@ -23,8 +23,10 @@ apply to the session the transport creates, as they would with aiohttp's
 ``trust_env=True``, but they are read once per origin (see
 :class:`_OriginSettings`): ``trust_env`` makes aiohttp read both again on every
 request, each in a worker thread -- two thread hand-offs per call, which cost
-more than everything else the SDK does for a call. A caller's session is used
-as it is.
+more than everything else the SDK does for a call. On that session each wait
+for response bytes (aiohttp's ``sock_read``) is also timed with one timer per
+connection whose deadline moves as bytes arrive (:class:`_LazyReadTimer`),
+not with a new timer for every read. A caller's session is used as it is.
 """
 
 from __future__ import annotations
