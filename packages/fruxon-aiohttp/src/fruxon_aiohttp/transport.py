@@ -754,7 +754,19 @@ class AiohttpTransport:
 
     async def send(self, request: Request, remaining: float | None) -> Response:
         origin = self._by_url.get(request.url) or await self._read_origin_settings(request.url)
-        session, headers, timeout = self._send_args(request, origin, False, remaining)
+        # (_send_args, _client_timeout and _data written out: this runs on every call)
+        session = self._session
+        if session is None or not self._on_session_loop():
+            session = self._session_for_this_loop()
+        headers = request.headers
+        if origin.authorization is not None:
+            headers = origin.headers(headers)
+        cached = self._timeouts[False]
+        if remaining is None and cached is not None and cached[0] is request.timeout:
+            timeout = cached[1]
+        else:
+            timeout = self._client_timeout(request.timeout, False, remaining)
+        data = request.body
         started = time.monotonic()  # (what loop.time() returns, without its Python frame)
         failure: BaseException | None = None
         try:  # (not a context manager: this runs on every call)
@@ -763,7 +775,7 @@ class AiohttpTransport:
                 request.url,
                 headers=headers,
                 proxy=origin.proxy,
-                data=_data(request.body),
+                data=data if type(data) is bytes else _data(data),
                 timeout=timeout,
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,
