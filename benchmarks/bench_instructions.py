@@ -15,7 +15,8 @@ warm-up cancel out. Sides:
 * **bare aiohttp + the SDK's aiohttp options** -- the same with the
   ``ClientTimeout`` the SDK passes (a per-read timeout, which bare aiohttp
   does not have) and ``resp.read()``: what aiohttp itself spends on a request
-  the way the SDK sends it, before any decoding;
+  the way the SDK sends it, before any decoding (with aiohttp's own
+  ``sock_read`` timer, which the SDK's session re-arms more cheaply);
 * **AsyncFruxonClient** -- ``await client.execute(...)``.
 
 Needs ``valgrind`` on PATH; takes a few minutes. Usage::

@@ -197,6 +197,14 @@ def test_repeated_response_headers_are_joined() -> None:
     assert _headers(CIMultiDictProxy(CIMultiDict([("A", "1")]))) == {"a": "1"}
 
 
+def test_response_headers_keep_each_value_with_its_name() -> None:
+    raw = CIMultiDictProxy(
+        CIMultiDict([("Content-Type", "application/json"), ("X-Request-ID", "r1"), ("ETag", "e")])
+    )
+    assert _headers(raw) == {"content-type": "application/json", "x-request-id": "r1", "etag": "e"}
+    assert _headers(CIMultiDictProxy(CIMultiDict())) == {}
+
+
 # -- proxy environment and ~/.netrc: as trust_env, read once per origin --------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import uuid
 from collections.abc import Callable
@@ -765,6 +766,12 @@ def test_idempotency_keys_are_random_version_4_uuids():
     for key in list(keys)[:200]:
         parsed = uuid.UUID(key)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, key)
+
+
+@pytest.mark.parametrize("raw", [bytes(16), b"\xff" * 16, bytes(range(16)), bytes(range(240, 256))])
+def test_idempotency_keys_are_uuid4_of_the_random_bytes(monkeypatch, raw):
+    monkeypatch.setattr(os, "urandom", lambda n: raw[:n])
+    assert new_idempotency_key() == str(uuid.UUID(bytes=raw, version=4))
 
 
 def test_calls_of_one_shape_share_nothing_a_hook_could_change(make_pipeline):

@@ -23,8 +23,10 @@ apply to the session the transport creates, as they would with aiohttp's
 ``trust_env=True``, but they are read once per origin (see
 :class:`_OriginSettings`): ``trust_env`` makes aiohttp read both again on every
 request, each in a worker thread -- two thread hand-offs per call, which cost
-more than everything else the SDK does for a call. A caller's session is used
-as it is.
+more than everything else the SDK does for a call. On that session each wait
+for response bytes (aiohttp's ``sock_read``) is also timed with one timer per
+connection whose deadline moves as bytes arrive (:class:`_LazyReadTimer`),
+not with a new timer for every read. A caller's session is used as it is.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import asyncio
 import contextlib
 import functools
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,6 +94,8 @@ _READ_ERRORS = (FruxonConnectionError, *TRANSPORT_ERRORS)
 #: The longest response status or header line accepted, in bytes (http.client's limit, which
 #: the sync client has too); aiohttp's default is 8,190.
 MAX_HEADER_LINE = 65536
+
+_get_ident = threading.get_ident
 
 #: While a read waits, how often the watchdog checks that the connection is still there.
 _LIVENESS_CHECK_S = 1.0
@@ -177,6 +182,84 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+try:  # aiohttp's protocol for a client connection, with its per-read (sock_read) timer
+    from aiohttp.client_proto import ResponseHandler as _ResponseHandler
+except ImportError:  # pragma: no cover - laid out differently: aiohttp's own timer it is
+    _ResponseHandler = None  # type: ignore[assignment,misc]
+
+#: Whether aiohttp's sock_read timer can be re-armed lazily (see _LazyReadTimer).
+_LAZY_READ_TIMER = _ResponseHandler is not None and all(
+    hasattr(_ResponseHandler, name)
+    for name in ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout", "connection_lost")
+)
+
+#: How early (seconds) a lazily re-armed read timer may count its deadline as passed.
+_TIMER_SLACK_S = 0.001
+
+
+class _LazyReadTimer(_ResponseHandler if _LAZY_READ_TIMER else object):  # type: ignore[misc]
+    """aiohttp's response protocol with the ``sock_read`` timer re-armed lazily.
+
+    aiohttp bounds each wait for response bytes by cancelling its timer and
+    scheduling a new one whenever bytes arrive, and again when the request is
+    sent: two timer handles, two cancellations and their heap entries per
+    request -- more than everything else the client does for a call. Here each
+    of those moves a deadline instead, and one timer handle per connection,
+    armed only when none is (or the new deadline is earlier than its), checks
+    the deadline when it fires: expired, the read times out as aiohttp's would
+    (``_on_read_timeout``); not yet, it re-arms for the deadline. The limit and
+    when it expires are aiohttp's; only the bookkeeping differs.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self._fx_deadline: float | None = None
+        self._fx_handle: asyncio.TimerHandle | None = None
+        self._fx_when = 0.0
+
+    def _reschedule_timeout(self) -> None:
+        timeout = self._read_timeout
+        if not timeout:
+            self._fx_deadline = None
+            return
+        loop = self._loop
+        deadline = self._fx_deadline = loop.time() + timeout
+        handle = self._fx_handle
+        if handle is None or self._fx_when > deadline:
+            if handle is not None:
+                handle.cancel()
+            self._fx_when = deadline
+            self._fx_handle = loop.call_at(deadline, self._fx_expire)
+
+    def _drop_timeout(self) -> None:
+        self._fx_deadline = None
+
+    def _fx_expire(self) -> None:
+        self._fx_handle = None
+        deadline = self._fx_deadline
+        if deadline is None:
+            return
+        loop = self._loop
+        if deadline - loop.time() > _TIMER_SLACK_S:  # bytes came meanwhile: wait on
+            self._fx_when = deadline
+            self._fx_handle = loop.call_at(deadline, self._fx_expire)
+            return
+        self._fx_deadline = None
+        self._on_read_timeout()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        handle, self._fx_handle = self._fx_handle, None
+        if handle is not None:
+            handle.cancel()
+        super().connection_lost(exc)
+
+
+def _use_lazy_read_timer(connector: aiohttp.TCPConnector, loop: asyncio.AbstractEventLoop) -> None:
+    """Have ``connector`` make :class:`_LazyReadTimer` protocols (when aiohttp allows it)."""
+    if _LAZY_READ_TIMER and isinstance(getattr(connector, "_factory", None), functools.partial):
+        connector._factory = functools.partial(_LazyReadTimer, loop=loop)  # type: ignore[assignment]
 
 
 class AiohttpStreamResponse:
@@ -576,9 +659,9 @@ class AiohttpTransport:
         usual way.
         """
         loop = self._loop
-        thread = getattr(loop, "_thread_id", None)
+        thread: int | None = getattr(loop, "_thread_id", None)
         if thread is not None:
-            return bool(thread == threading.get_ident())
+            return thread == _get_ident()
         return loop is not None and loop is _running_loop()
 
     def _session_for_this_loop(self) -> aiohttp.ClientSession:
@@ -594,11 +677,10 @@ class AiohttpTransport:
         if session is None:
             # HTTP(S)_PROXY / NO_PROXY and ~/.netrc apply, as with trust_env=True, read by
             # _origin_settings once per origin (trust_env itself only without aiohttp's helpers)
+            connector = aiohttp.TCPConnector(limit=self._connector_limit, **self._connector_options)
+            _use_lazy_read_timer(connector, loop)
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self._connector_limit, **self._connector_options
-                ),
-                trust_env=not self._reads_environment,
+                connector=connector, trust_env=not self._reads_environment
             )
         return session
 
@@ -654,10 +736,20 @@ class AiohttpTransport:
 
     async def send(self, request: Request, remaining: float | None) -> Response:
         origin = self._by_url.get(request.url) or await self._read_origin_settings(request.url)
-        session, headers, timeout = self._send_args(request, origin, False, remaining)
-        loop = self._loop
-        assert loop is not None
-        started = loop.time()
+        # (_send_args, _client_timeout and _data written out: this runs on every call)
+        session = self._session
+        if session is None or not self._on_session_loop():
+            session = self._session_for_this_loop()
+        headers = request.headers
+        if origin.authorization is not None:
+            headers = origin.headers(headers)
+        cached = self._timeouts[False]
+        if remaining is None and cached is not None and cached[0] is request.timeout:
+            timeout = cached[1]
+        else:
+            timeout = self._client_timeout(request.timeout, False, remaining)
+        data = request.body
+        started = time.monotonic()  # (what loop.time() returns, without its Python frame)
         failure: BaseException | None = None
         try:  # (not a context manager: this runs on every call)
             async with session.request(
@@ -665,7 +757,7 @@ class AiohttpTransport:
                 request.url,
                 headers=headers,
                 proxy=origin.proxy,
-                data=_data(request.body),
+                data=data if type(data) is bytes else _data(data),
                 timeout=timeout,
                 allow_redirects=False,
                 max_line_size=MAX_HEADER_LINE,
@@ -682,7 +774,7 @@ class AiohttpTransport:
             body,
             request,
             response.reason or "",
-            loop.time() - started,
+            time.monotonic() - started,
         )
 
     async def open_stream(self, request: Request, remaining: float | None) -> AiohttpStreamResponse:

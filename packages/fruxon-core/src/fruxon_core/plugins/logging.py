@@ -77,7 +77,7 @@ class LoggingPlugin:
 
     @hookimpl
     def fruxon_on_response(self, response: Response, context: CallContext) -> None:
-        if not response.ok:
+        if not 200 <= response.status < 300:  # (response.ok, without the property call)
             context.state[_ERROR_RESPONSE_ATTEMPT] = context.attempt
         if not self.logger.isEnabledFor(logging.DEBUG):
             return
