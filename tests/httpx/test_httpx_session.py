@@ -148,3 +148,27 @@ def test_server_cookies_are_not_kept_by_the_sdks_own_client(
 
         asyncio.run(main())
     assert [request.headers.get("cookie") for request in server.requests] == [None, None]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_the_sdks_own_client_sends_httpx_defaults_under_the_sdks_headers(
+    scripted_server: Start, kind: str
+) -> None:
+    """The own client skips ``Client.send`` but still sends the client's default headers
+    (compression offered), each once, with the SDK's value where both set one."""
+    server = scripted_server(lambda exchange: exchange.send(json_response({"id": "a"})))
+    if kind == "sync":
+        with FruxonClient("k", "o", base_url=server.base_url, load_entrypoints=False) as client:
+            client.get_agent("a")
+    else:
+
+        async def main() -> None:
+            async with AsyncFruxonClient("k", "o", base_url=server.base_url) as client:
+                await client.get_agent("a")
+
+        asyncio.run(main())
+    (request,) = server.requests
+    assert "gzip" in request.headers["accept-encoding"]
+    assert request.headers["user-agent"].startswith("fruxon")
+    assert "python-httpx" not in request.headers["user-agent"]
+    assert request.headers["accept"] == "application/json"
